@@ -1,0 +1,48 @@
+"""Command line: `python -m grader release|grade|demo` (see README.md)."""
+import argparse
+import sys
+
+from grader.parts import PARTS
+from grader.sandbox import LEVELS
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m grader", description="Build, grade and demo the CNN course.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    rel = sub.add_parser("release", help="generate assignment/ stubs and notebooks/ from solutions/")
+    rel.add_argument("--check", action="store_true", help="exit 1 if the committed release is stale")
+
+    grade = sub.add_parser("grade", help="grade submissions (folders laid out like the release, or zips)")
+    grade.add_argument("submissions", nargs="+", metavar="SUBMISSION")
+    grade.add_argument("--out", required=True, metavar="DIR", help="where results go (created if missing)")
+    grade.add_argument("--part", action="append", choices=list(PARTS), metavar="NAME",
+                       help=f"grade only this part (repeatable): {', '.join(PARTS)}")
+    grade.add_argument("--jobs", type=int, default=1, metavar="N", help="submissions graded at once")
+    grade.add_argument("--seed", type=int, default=0, help="seed for the random test inputs (default 0)")
+    grade.add_argument("--timeout", type=float, default=60.0, help="seconds allowed per call into student code")
+    grade.add_argument("--isolation", choices=LEVELS, help="force an isolation level (default: strongest available)")
+    grade.add_argument("--require-isolation", choices=LEVELS,
+                       help="refuse to grade unless at least this level is available")
+    grade.add_argument("--manual", metavar="CSV", help="scores for written answers: submission,cell,score")
+    grade.add_argument("--skip-notebooks", action="store_true", help="grade the package suites only")
+    grade.add_argument("--full-notebooks", action="store_true",
+                       help="run notebooks in full mode (default: smoke mode, COURSE_SMOKE=1)")
+
+    demo = sub.add_parser("demo", help="grade sample submissions (complete, empty, buggy, hostile)")
+    demo.add_argument("--out", default="demo-out", metavar="DIR")
+    demo.add_argument("--jobs", type=int, default=2, metavar="N")
+
+    args = parser.parse_args(argv)
+    if args.command == "release":
+        from grader import release
+        return release.main(check=args.check)
+    if args.command == "grade":
+        from grader import grade as grading
+        return grading.main(args)
+    from grader import demo as demo_mod
+    return demo_mod.main(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,133 @@
+"""`python -m grader demo`: build a small sample class, grade it, print the class table.
+
+The samples: a complete submission (the reference), the untouched release (empty), a few plausible bugs,
+and hostile tricks, one of them submitted as a zip. Bugs and tricks come from the project's own test
+collections (tests/mutants, tests/hostile), so the demo shows what the tests guarantee."""
+import importlib
+import shutil
+import tempfile
+import time
+import zipfile
+from pathlib import Path
+
+import nbformat
+
+from grader import grade
+from grader.parts import ROOT, built_parts
+
+DEMO_BUGS = {"conv": ["no_plus_one", "flipped_kernel", "fast_backward_ignores_stride"]}
+DEMO_TRICKS = {"conv": ["read_reference", "fake_equality", "torch_oracle"]}
+
+
+def release_copy(dest):
+    """A submission laid out like the release: assignment/ and notebooks/ as students receive them."""
+    dest = Path(dest)
+    shutil.copytree(ROOT / "assignment", dest / "assignment", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(ROOT / "notebooks", dest / "notebooks", ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    return dest
+
+
+def answered_notebook(part, dest, wrong=()):
+    """The student notebook with the reference answers filled in (answers named in `wrong` off by one)."""
+    nb = nbformat.read(part.source_notebook, as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+            for name in wrong:
+                cell.source = cell.source.replace(f"{name} = ", f"{name} = 1 + ")
+    nbformat.write(nb, dest / "notebooks" / f"{part.notebook}.ipynb")
+
+
+def complete(dest, parts):
+    release_copy(dest)
+    for part in parts:
+        shutil.copyfile(part.reference, dest / "assignment" / f"{part.name}.py")
+        answered_notebook(part, dest)
+    return dest
+
+
+def with_bug(dest, parts, part, mutant_name):
+    from tests.mutants import apply
+
+    complete(dest, parts)
+    mutants = {m.name: m for m in importlib.import_module(f"tests.mutants.{part.name}").MUTANTS}
+    path = dest / "assignment" / f"{part.name}.py"
+    path.write_text(apply(part.reference.read_text(), mutants[mutant_name]))
+    return dest
+
+
+def with_trick(dest, parts, part, trick):
+    complete(dest, parts)
+    shutil.copyfile(ROOT / "tests" / "hostile" / part.name / f"{trick}.py", dest / "assignment" / f"{part.name}.py")
+    return dest
+
+
+STEAL_ANSWERS = """\
+# Hunt for the instructor's copy of this notebook (solution cells included) and take its answers.
+import glob, json, os, re
+_here = os.path.abspath(os.getcwd())
+for _up in range(5):
+    for _path in [p for depth in range(4) for p in glob.glob(os.path.join(_here, *["*"] * depth, "*.ipynb"))]:
+        try:
+            _text = "".join(c.get("source", "") if isinstance(c.get("source"), str) else "".join(c["source"])
+                            for c in json.load(open(_path))["cells"])
+        except Exception:
+            continue
+        for _code in re.findall(r"### BEGIN SOLUTION\\n(.*?)### END SOLUTION", _text, re.S):
+            exec(_code, globals())
+    _here = os.path.dirname(_here)
+"""
+
+
+def silenced_notebook(dest, part):
+    """Wrong answers, plus two classic tricks: hide every traceback so failed tests look passed, and
+    search the disk for the instructor's solution notebook to copy its answers at grading time."""
+    nb = nbformat.read(dest / "notebooks" / f"{part.notebook}.ipynb", as_version=4)
+    ip = "ip = get_ipython()\nip.showtraceback = lambda *a, **k: None\nip.showsyntaxerror = lambda *a, **k: None"
+    nb.cells[1:1] = [nbformat.v4.new_code_cell(ip), nbformat.v4.new_code_cell(STEAL_ANSWERS)]
+    nbformat.write(nb, dest / "notebooks" / f"{part.notebook}.ipynb")
+
+
+def build_samples(root):
+    """Write the sample class into `root`; returns the submission paths (folders and one zip)."""
+    root, parts = Path(root), built_parts()
+    subs = [complete(root / "complete", parts), release_copy(root / "empty")]
+    for part in parts:
+        for bug in DEMO_BUGS.get(part.name, []):
+            subs.append(with_bug(root / f"bug-{part.name}-{bug}", parts, part, bug))
+        for trick in DEMO_TRICKS.get(part.name, []):
+            subs.append(with_trick(root / f"trick-{part.name}-{trick}", parts, part, trick))
+    wrong = root / "wrong-answers-silenced"
+    complete(wrong, parts)
+    for part in parts:
+        answered_notebook(part, wrong, wrong=grade_answers(part))
+        silenced_notebook(wrong, part)
+    subs.append(wrong)
+    zipped = root / "complete-as-zip.zip"
+    with zipfile.ZipFile(zipped, "w") as zf:
+        for path in sorted((root / "complete").rglob("*")):
+            zf.write(path, path.relative_to(root / "complete"))
+    subs.append(zipped)
+    return subs
+
+
+def grade_answers(part):
+    from grader.notebook import answer_key
+
+    return list(answer_key(part.source_notebook))
+
+
+def main(args):
+    start = time.monotonic()
+    out = Path(args.out)
+    if out.exists():
+        shutil.rmtree(out)
+    with tempfile.TemporaryDirectory(prefix="course-demo-") as tmp:
+        subs = build_samples(tmp)
+        level = grade.check_level(None, None)
+        grader = grade.ClassGrader(built_parts(), out, level=level, jobs=args.jobs, timeout=20.0)
+        table = grader.grade_all([str(s) for s in subs])
+    print(grade.report.class_table(table, built_parts()))
+    print(f"\nDemo graded {len(table)} submissions in {time.monotonic() - start:.0f} s. "
+          f"Open {out}/<name>/feedback.html for each student's feedback; class grades: {out}/grades.csv")
+    return 0

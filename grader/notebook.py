@@ -1,0 +1,249 @@
+"""Grade a submission's notebook with nbgrader, its kernel confined like the package sandbox.
+
+Each submission gets its own scratch nbgrader course folder (so runs never touch each other or the real
+course). nbgrader restores the locked and hidden test cells, runs the notebook, and records scores in the
+scratch gradebook. Because student code shares the kernel with the test cells, those scores alone could be
+faked (a silenced traceback looks like a pass). So every autograded test cell reports the student's answer
+as plain data (`ANSWER {...}` lines printed by `assignment.checks.check_answer`) and the trusted side
+compares it with the answer key taken from the source notebook: a cell scores only when both agree.
+"""
+import ast
+import json
+import math
+import operator
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import nbformat
+
+from grader.parts import ROOT
+from grader.sandbox import _confined_command, _worker_argv, prepare_submission, secret_paths
+
+ANSWER_LINE = re.compile(r"^ANSWER (\{.*\})\s*$", re.M)
+CHECK_CALL = re.compile(r"check_answer\(\s*[\"'](\w+)[\"']")
+CONFIG = """\
+c = get_config()
+c.CourseDirectory.root = {root!r}
+c.Autograde.exclude_overwriting = {{{part!r}: [{module!r}]}}
+c.Autograde.create_student = True
+c.IgnorePattern.pattern = r"(?i)warning"
+c.Execute.kernel_name = "course-sandbox"
+c.Execute.timeout = {timeout}
+c.Execute.allow_errors = True
+c.KernelManager.transport = "ipc"
+c.KernelManager.ip = {ipc!r}
+"""
+
+
+# --------------------------------------------------------------------------------- the answer key
+_OPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
+        ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod, ast.Pow: operator.pow,
+        ast.USub: operator.neg, ast.UAdd: operator.pos}
+
+
+def literal_value(node):
+    """Evaluate a literal or arithmetic expression of literals (no names, no calls)."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float, bool, str)):
+        return node.value
+    if isinstance(node, (ast.Tuple, ast.List)):
+        return [literal_value(e) for e in node.elts]
+    if isinstance(node, ast.UnaryOp) and type(node.op) in _OPS:
+        return _OPS[type(node.op)](literal_value(node.operand))
+    if isinstance(node, ast.BinOp) and type(node.op) in _OPS:
+        return _OPS[type(node.op)](literal_value(node.left), literal_value(node.right))
+    raise ValueError(f"not a literal: {ast.unparse(node)}")
+
+
+def answer_key(notebook_path):
+    """{answer name: value} from the solution regions of the source notebook (`q_name = <literal>`)."""
+    key = {}
+    for cell in nbformat.read(notebook_path, as_version=4).cells:
+        if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("solution"):
+            for node in ast.parse(_solution_region(cell.source)).body:
+                if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+                    key[node.targets[0].id] = literal_value(node.value)
+    return key
+
+
+def _solution_region(source):
+    match = re.search(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", source, re.S)
+    return match.group(1) if match else ""
+
+
+def answers_match(given, expected):
+    if isinstance(expected, bool) or isinstance(given, bool):
+        return given is expected
+    if isinstance(expected, (int, float)):
+        return isinstance(given, (int, float)) and math.isclose(given, expected, rel_tol=1e-6, abs_tol=1e-9)
+    if isinstance(expected, str):
+        return isinstance(given, str) and given.strip().lower() == expected.strip().lower()
+    if isinstance(expected, list):
+        return isinstance(given, list) and len(given) == len(expected) and all(
+            answers_match(g, e) for g, e in zip(given, expected))
+    return False
+
+
+def reported_answers(cell):
+    """The answers a graded cell printed (`ANSWER {"name": ..., "value": ...}`); the last one wins."""
+    found = {}
+    for output in cell.get("outputs", []):
+        if output.get("output_type") == "stream" and output.get("name") == "stdout":
+            for match in ANSWER_LINE.finditer(output.get("text", "")):
+                try:
+                    record = json.loads(match.group(1))
+                    found[str(record["name"])] = record["value"]
+                except (ValueError, KeyError, TypeError):
+                    continue
+    return found
+
+
+# ------------------------------------------------------------------------------------ the grading
+class NotebookGrader:
+    """nbgrader autograding for one part; the scratch gradebook template is built once per run."""
+
+    def __init__(self, part, level, timeout=600, smoke=True, hidden=()):
+        self.part, self.level, self.timeout, self.smoke = part, level, timeout, smoke
+        self.hidden = [*secret_paths(), *hidden]
+        self.key = answer_key(part.source_notebook)
+        self.template = tempfile.TemporaryDirectory(prefix="course-nbgrader-template-")
+        proc = self._nbgrader(Path(self.template.name), "generate_assignment", self.part.name, "--force",
+                              setup=self._lay_out_source)
+        if proc.returncode != 0:
+            raise RuntimeError(f"nbgrader generate_assignment failed for {part.name}:\n{proc.stderr[-3000:]}")
+
+    def close(self):
+        self.template.cleanup()
+
+    def _lay_out_source(self, course):
+        src = course / "source" / self.part.name
+        src.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(self.part.source_notebook, src / self.part.source_notebook.name)
+        prepare_submission(ROOT, [], src)  # the trusted helper modules, with the release stubs
+
+    def _nbgrader(self, course, *args, setup=None, student=""):
+        if setup:
+            setup(course)
+        workdir = course / "autograded" / student / self.part.name if student else course
+        (course / "nbgrader_config.py").write_text(CONFIG.format(
+            root=str(course), part=self.part.name, module=f"assignment/{self.part.name}.py",
+            timeout=self.timeout, ipc=str(workdir / ".kernel-ipc")))
+        env = {"PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]), "HOME": str(course), "JUPYTER_PATH": str(course),
+               "JUPYTER_RUNTIME_DIR": str(course / "runtime"), "JUPYTER_CONFIG_DIR": str(course / "config"),
+               "MPLBACKEND": "Agg", "COURSE_SMOKE": "1" if self.smoke else "0", "PYTHONWARNINGS": "ignore",
+               "LANG": "C.UTF-8"}
+        return subprocess.run([sys.executable, "-m", "nbgrader", *args, "--log-level=ERROR"], cwd=course, env=env,
+                              capture_output=True, text=True, timeout=self.timeout * 4)
+
+    def _write_kernelspec(self, course, workdir):
+        spec = course / "kernels" / "course-sandbox"
+        spec.mkdir(parents=True)
+        hidden = [str(p) for p in self.hidden + [Path(self.template.name), course / "source", course / "release", course / "gradebook.db",
+                                                  course / "submitted", course / "nbgrader_config.py"]]
+        argv = _worker_argv(course, copy=True)
+        argv[3] = str(workdir)  # the kernel's folder: the only writable place in its sandbox
+        argv += ["--exec", sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+        hidden = [p for p in hidden if Path(p).exists()]
+        (spec / "kernel.json").write_text(json.dumps({
+            "argv": _confined_command(self.level, workdir, hidden, argv),
+            "display_name": "Python 3 (course sandbox)", "language": "python"}))
+
+    def grade(self, submission, student, outdir):
+        """Autograde `submission`'s notebook; return test records and save the graded notebook and feedback."""
+        part = self.part
+        with tempfile.TemporaryDirectory(prefix="course-nbgrader-") as tmp:
+            course = Path(tmp)
+            shutil.copytree(Path(self.template.name) / "source", course / "source")
+            shutil.copyfile(Path(self.template.name) / "gradebook.db", course / "gradebook.db")
+            sub = course / "submitted" / student / part.name
+            sub.mkdir(parents=True)
+            problem = _copy_notebook(Path(submission) / "notebooks" / f"{part.notebook}.ipynb",
+                                     sub / f"{part.notebook}.ipynb")
+            if problem:
+                return self._all_zero(problem)
+            prepare_submission(submission, [part.name], sub)
+            workdir = course / "autograded" / student / part.name
+            self._write_kernelspec(course, workdir)
+            proc = self._nbgrader(course, "autograde", part.name, f"--student={student}", "--force",
+                                  student=student)
+            graded = workdir / f"{part.notebook}.ipynb"
+            if proc.returncode != 0 or not graded.exists():
+                return self._all_zero("nbgrader could not grade the notebook: "
+                                      + _last_line(proc.stderr or proc.stdout))
+            records = self._trusted_scores(course, student, graded)
+            self._nbgrader(course, "generate_feedback", part.name, f"--student={student}", "--force")
+            outdir.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(graded, outdir / graded.name)
+            feedback = course / "feedback" / student / part.name / f"{part.notebook}.html"
+            if feedback.exists():
+                shutil.copyfile(feedback, outdir / feedback.name)
+            return records
+
+    def _trusted_scores(self, course, student, graded):
+        """Scores per graded cell: nbgrader's, capped by the trusted answer check; written back to the gradebook."""
+        from nbgrader.api import Gradebook
+
+        cells = {c.metadata.get("nbgrader", {}).get("grade_id"): c
+                 for c in nbformat.read(graded, as_version=4).cells}
+        records = []
+        with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+            nb = gb.find_submission_notebook(self.part.notebook, self.part.name, student)
+            for grade in sorted(nb.grades, key=lambda g: g.name):
+                cell = cells.get(grade.name, {})
+                if grade.cell.cell_type == "markdown" or grade.auto_score is None:
+                    records.append(self._record(grade.name, 0, grade.max_score, "manual",
+                                                "Written answer: graded by your instructor."))
+                    continue
+                verdict = self._check_answers(cell)
+                score = grade.auto_score if verdict is None else 0.0
+                if score != grade.auto_score:
+                    grade.auto_score = score
+                    gb.db.commit()
+                output = verdict or ("Correct." if score == grade.max_score else "The test cell failed; "
+                                     "open the graded notebook to see the error.")
+                records.append(self._record(grade.name, score, grade.max_score, "auto", output))
+        return records
+
+    def _check_answers(self, cell):
+        """None when every answer the cell checks matches the key, else a message for the student."""
+        names = CHECK_CALL.findall(cell.get("source", "")) if cell else []
+        if not names:
+            return "This test cell is missing or was changed."
+        given = reported_answers(cell)
+        for name in names:
+            if name not in given:
+                return f"No answer for {name} was recorded (did the cells above run without errors?)."
+            if name not in self.key or not answers_match(given[name], self.key[name]):
+                return f"{name} is not correct."
+        return None
+
+    def _record(self, grade_id, score, max_score, kind, output):
+        return {"name": f"notebook:{grade_id}", "title": f"{self.part.notebook} {grade_id}", "score": score,
+                "max_score": max_score, "output": output, "kind": kind}
+
+    def _all_zero(self, message):
+        nb = nbformat.read(self.part.source_notebook, as_version=4)
+        return [self._record(m["grade_id"], 0, m.get("points", 0), "manual" if c.cell_type == "markdown" else "auto",
+                             message)
+                for c in nb.cells for m in [c.metadata.get("nbgrader", {})] if m.get("grade")]
+
+
+def _copy_notebook(src, dest):
+    """Copy the student's notebook if it is a readable notebook; else say what is wrong."""
+    if not src.is_file() or src.is_symlink():
+        return f"{src.name} is missing from the submission."
+    try:
+        nbformat.read(src, as_version=4)
+    except Exception as exc:  # noqa: BLE001  (any parse failure means the same to the student)
+        return f"{src.name} is not a readable notebook ({type(exc).__name__}); submit the .ipynb file itself."
+    shutil.copyfile(src, dest)
+    return None
+
+
+def _last_line(text):
+    lines = [line for line in (text or "").strip().splitlines() if line.strip()]
+    return lines[-1] if lines else "no details"

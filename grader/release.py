@@ -1,0 +1,114 @@
+"""Generate the student release from the single source in solutions/.
+
+- solutions/<part>.py -> assignment/<part>.py: each `### BEGIN SOLUTION` ... `### END SOLUTION` region
+  becomes a `raise NotImplementedError(...)` naming the notebook section (from the enclosing function's
+  docstring line `Notebook section: ...`).
+- solutions/source/<part>/<notebook>.ipynb -> notebooks/<notebook>.ipynb through nbgrader's generate_assignment.
+`--check` regenerates into a temporary folder and fails when the committed release differs."""
+import ast
+import filecmp
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from grader.parts import ROOT, built_parts
+
+BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
+SECTION = re.compile(r"Notebook section:\s*(.+)")
+HEADER = ('# Your module for notebook {nb}: replace each `raise NotImplementedError` with your code.\n'
+          '# (Generated from the course source by `python -m grader release`; your edits here are what is graded.)\n')
+
+
+def strip_solutions(source, notebook):
+    """Replace every solution region in a Python module with a stub that names its notebook section."""
+    tree = ast.parse(source)
+    funcs = [n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
+    out, inside = [], False
+    for lineno, line in enumerate(source.splitlines(keepends=True), start=1):
+        marker = line.strip()
+        if marker == BEGIN:
+            if inside:
+                raise ValueError(f"line {lineno}: {BEGIN} inside another solution region")
+            inside = True
+            out.append(_stub(line[: len(line) - len(line.lstrip())], lineno, funcs, notebook))
+        elif marker == END:
+            if not inside:
+                raise ValueError(f"line {lineno}: {END} without {BEGIN}")
+            inside = False
+        elif not inside:
+            out.append(line)
+    if inside:
+        raise ValueError(f"{BEGIN} is never closed")
+    return "".join(out)
+
+
+def _stub(indent, lineno, funcs, notebook):
+    enclosing = [f for f in funcs if f.lineno <= lineno <= f.end_lineno]
+    if not enclosing:
+        raise ValueError(f"line {lineno}: a solution region must sit inside a function")
+    func = max(enclosing, key=lambda f: f.lineno)
+    found = SECTION.search(ast.get_docstring(func) or "")
+    if not found:
+        raise ValueError(f"{func.name}: its docstring needs a 'Notebook section: ...' line")
+    message = f"{func.name}: write this in notebooks/{notebook}.ipynb, section {found.group(1).strip()}"
+    return f"{indent}raise NotImplementedError({message!r})\n"
+
+
+def release_module(part):
+    return HEADER.format(nb=part.notebook) + strip_solutions(part.reference.read_text(), part.notebook)
+
+
+def nbgrader_env():
+    """nbgrader runs `alembic` from PATH: put this interpreter's scripts folder first."""
+    return dict(os.environ, PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]))
+
+
+def release_notebook(part, dest):
+    """Run nbgrader's generate_assignment in a scratch course folder and copy the student notebook to `dest`."""
+    with tempfile.TemporaryDirectory() as course:
+        src = Path(course) / "source" / part.name
+        src.mkdir(parents=True)
+        shutil.copyfile(part.source_notebook, src / part.source_notebook.name)
+        proc = subprocess.run([sys.executable, "-m", "nbgrader", "generate_assignment", part.name, "--force",
+                               f"--CourseDirectory.root={course}", "--log-level=ERROR"],
+                              capture_output=True, text=True, cwd=course, env=nbgrader_env())
+        built = Path(course) / "release" / part.name / part.source_notebook.name
+        if proc.returncode != 0 or not built.exists():
+            raise SystemExit(f"nbgrader generate_assignment failed for {part.name}:\n{proc.stdout}{proc.stderr}")
+        shutil.copyfile(built, dest)
+
+
+def write_release(root):
+    """Write every generated file under `root` (the repository, or a scratch copy for --check)."""
+    written = []
+    for part in built_parts():
+        module = Path(root) / "assignment" / f"{part.name}.py"
+        module.parent.mkdir(parents=True, exist_ok=True)
+        module.write_text(release_module(part))
+        notebook = Path(root) / "notebooks" / f"{part.notebook}.ipynb"
+        notebook.parent.mkdir(parents=True, exist_ok=True)
+        release_notebook(part, notebook)
+        written += [module, notebook]
+    return written
+
+
+def main(check=False):
+    if not check:
+        for path in write_release(ROOT):
+            print(f"wrote {path.relative_to(ROOT)}")
+        return 0
+    with tempfile.TemporaryDirectory() as scratch:
+        stale = [p.relative_to(scratch) for p in write_release(scratch)
+                 if not (ROOT / p.relative_to(scratch)).exists()
+                 or not filecmp.cmp(p, ROOT / p.relative_to(scratch), shallow=False)]
+    if stale:
+        print("The release is stale; run `python -m grader release` (or `make release`) and commit:")
+        for path in stale:
+            print(f"  {path}")
+        return 1
+    print("The release is in sync with solutions/.")
+    return 0

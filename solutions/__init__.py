@@ -1,0 +1,1 @@
+"""Reference solutions: the single source the student release is generated from."""

@@ -1,0 +1,60 @@
+"""The hidden suites grade what they should: the reference gets full marks, the release stubs get zero,
+and every mutant (a plausible student bug) loses points."""
+import importlib
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from conftest import failures, score
+from grader.demo import complete, release_copy, with_bug
+from grader.grade import run_suite
+from grader.parts import built_parts
+from grader.sandbox import best_level
+
+PARTS = built_parts()
+MUTANTS = [(part, m) for part in PARTS
+           for m in importlib.import_module(f"tests.mutants.{part.name}").MUTANTS]
+
+
+def grade_suite(part, sub, seed=0):
+    records = run_suite(part, sub, seed, best_level(), timeout=30)
+    assert records, f"the {part.name} suite did not run"
+    return records
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+@pytest.mark.parametrize("part", PARTS, ids=lambda p: p.name)
+def test_reference_scores_full_marks(part, seed, tmp_path):
+    records = grade_suite(part, complete(tmp_path / "ref", PARTS), seed)
+    got, most = score(records)
+    assert got == most > 0, f"the reference lost points:\n{failures(records)}"
+
+
+@pytest.mark.parametrize("part", PARTS, ids=lambda p: p.name)
+def test_release_stubs_score_zero(part, tmp_path):
+    records = grade_suite(part, release_copy(tmp_path / "empty"))
+    assert score(records)[0] == 0, [r["name"] for r in records if r["score"]]
+    assert all(r["output"] for r in records), "every lost test says why"
+
+
+@pytest.fixture(scope="module")
+def mutant_scores(tmp_path_factory):
+    """Grade every mutant once (two at a time); {mutant name: records}."""
+    root = tmp_path_factory.mktemp("mutants")
+
+    def grade(item):
+        part, mutant = item
+        return mutant.name, grade_suite(part, with_bug(root / mutant.name, PARTS, part, mutant.name))
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return dict(pool.map(grade, MUTANTS))
+
+
+@pytest.mark.parametrize("part,mutant", MUTANTS, ids=[m.name for _, m in MUTANTS])
+def test_mutant_loses_points(part, mutant, mutant_scores):
+    got, most = score(mutant_scores[mutant.name])
+    assert got < most, f"mutant {mutant.name!r} ({mutant.description}) kept full marks"
+
+
+def test_enough_mutants():
+    assert sum(1 for p, _ in MUTANTS if p.name == "conv") >= 15

@@ -1,0 +1,52 @@
+"""Hostile submissions gain nothing, and the grader survives them with the rest of the class graded."""
+import json
+from pathlib import Path
+
+import pytest
+
+from conftest import score
+from grader.demo import complete, with_trick
+from grader.grade import ClassGrader
+from grader.parts import ROOT, built_parts
+from grader.sandbox import best_level
+
+PARTS = built_parts()
+TRICKS = [(part, path.stem) for part in PARTS for path in sorted((ROOT / "tests" / "hostile" / part.name).glob("*.py"))]
+NEEDS_ISOLATION = {"read_reference", "torch_oracle", "escape"}
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    """One class: every trick, plus an honest complete submission graded in the same run."""
+    root = tmp_path_factory.mktemp("hostile")
+    subs = [complete(root / "honest", PARTS)]
+    subs += [with_trick(root / f"{part.name}-{trick}", PARTS, part, trick) for part, trick in TRICKS]
+    out = root / "out"
+    table = ClassGrader(PARTS, out, jobs=2, timeout=5, notebooks=False).grade_all([str(s) for s in subs])
+    return table, out
+
+
+def test_honest_submission_still_gets_full_marks(graded):
+    table, _ = graded
+    assert table["honest"]["score"] == table["honest"]["extra_data"]["max_score"] > 0
+
+
+@pytest.mark.parametrize("part,trick", TRICKS, ids=[f"{p.name}-{t}" for p, t in TRICKS])
+def test_trick_gains_nothing(part, trick, graded):
+    if trick in NEEDS_ISOLATION and best_level() == "process":
+        pytest.skip("only a namespace or bubblewrap sandbox stops this trick; this machine has neither")
+    table, out = graded
+    name = f"{part.name}-{trick}"
+    results = json.loads((out / name / "results.json").read_text())
+    tests = [t for t in results["tests"] if part.name in t["tags"]]
+    assert sum(t["score"] for t in tests) == 0, [(t["name"], t["output"]) for t in tests if t["score"]]
+    assert table[name]["score"] == results["score"]
+
+
+def test_nothing_escaped(graded):
+    _, out = graded
+    stray = [p for base in (out, ROOT) for p in base.rglob("late-results.json")]
+    assert not stray and not Path("/tmp/late-results.json").exists(), stray
+    assert not (ROOT / "results.json").exists()
+    for results in out.glob("*/results.json"):
+        assert json.loads(results.read_text())["score"] < 1000

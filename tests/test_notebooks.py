@@ -1,0 +1,66 @@
+"""Every notebook runs top to bottom in smoke mode with the reference, without errors or stderr noise;
+and nbgrader grading of notebooks cannot be fooled by a silenced traceback."""
+import json
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+from grader.demo import answered_notebook, complete, release_copy, silenced_notebook
+from grader.grade import ClassGrader
+from grader.notebook import answer_key
+from grader.parts import built_parts
+
+PARTS = built_parts()
+
+
+@pytest.mark.parametrize("part", PARTS, ids=lambda p: p.name)
+def test_notebook_runs_in_smoke_mode(part, tmp_path, monkeypatch):
+    monkeypatch.setenv("COURSE_SMOKE", "1")
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    sub = complete(tmp_path / "sub", PARTS)
+    path = sub / "notebooks" / f"{part.notebook}.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    NotebookClient(nb, timeout=600, kernel_name="python3",
+                   resources={"metadata": {"path": str(path.parent)}}).execute()
+    noise = [(i, o.get("ename") or o.get("text", "")[:300]) for i, c in enumerate(nb.cells) if c.cell_type == "code"
+             for o in c.outputs if o.output_type == "error" or (o.output_type == "stream" and o.name == "stderr")]
+    assert not noise, noise
+
+
+@pytest.fixture(scope="module")
+def graded_notebooks(tmp_path_factory):
+    root = tmp_path_factory.mktemp("nbgrade")
+    good = complete(root / "good", PARTS)
+    empty = release_copy(root / "empty")
+    cheat = complete(root / "cheat", PARTS)
+    for part in PARTS:
+        answered_notebook(part, cheat, wrong=list(answer_key(part.source_notebook)))
+        silenced_notebook(cheat, part)
+    out = root / "out"
+    ClassGrader(PARTS, out, jobs=2, timeout=30).grade_all([str(good), str(empty), str(cheat)])
+    return {name: json.loads((out / name / "results.json").read_text()) for name in ("good", "empty", "cheat")}, out
+
+
+def notebook_tests(results, kind="auto"):
+    return [t for t in results["tests"] if t["extra_data"]["test"].startswith("notebook:")
+            and t["extra_data"]["kind"] == kind]
+
+
+def test_answered_notebook_gets_every_autograded_point(graded_notebooks):
+    results, out = graded_notebooks
+    tests = notebook_tests(results["good"])
+    assert tests and all(t["score"] == t["max_score"] > 0 for t in tests), tests
+    assert notebook_tests(results["good"], "manual"), "written answers are listed for manual grading"
+    assert (out / "good" / "feedback.html").exists() and list((out / "good").glob("*.ipynb"))
+
+
+def test_unanswered_notebook_gets_nothing(graded_notebooks):
+    results, _ = graded_notebooks
+    assert all(t["score"] == 0 for t in notebook_tests(results["empty"]))
+
+
+def test_silenced_tracebacks_gain_nothing(graded_notebooks):
+    results, _ = graded_notebooks
+    tests = notebook_tests(results["cheat"])
+    assert tests and all(t["score"] == 0 for t in tests), [(t["name"], t["score"]) for t in tests]

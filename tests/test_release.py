@@ -1,0 +1,67 @@
+"""The release is generated from solutions/ and leaks neither reference code nor hidden tests."""
+import re
+
+import nbformat
+import pytest
+
+from grader.notebook import answer_key
+from grader.parts import ROOT, built_parts
+from grader.release import BEGIN, END, strip_solutions
+
+PARTS = built_parts()
+
+
+def solution_lines(text):
+    """The non-trivial lines inside solution regions."""
+    lines = []
+    for region in re.findall(re.escape(BEGIN) + r"\n(.*?)" + re.escape(END), text, re.S):
+        lines += [line.strip() for line in region.splitlines() if len(line.strip()) > 12]
+    return lines
+
+
+@pytest.mark.parametrize("part", PARTS, ids=lambda p: p.name)
+def test_module_release_has_no_reference_code(part):
+    released = (ROOT / "assignment" / f"{part.name}.py").read_text()
+    reference = part.reference.read_text()
+    leaked = [line for line in solution_lines(reference) if line in released]
+    assert not leaked, leaked
+    assert BEGIN not in released and END not in released
+    assert "NotImplementedError" in released and "section" in released
+
+
+@pytest.mark.parametrize("part", PARTS, ids=lambda p: p.name)
+def test_notebook_release_has_no_solutions_or_hidden_tests(part):
+    released = (ROOT / "notebooks" / f"{part.notebook}.ipynb").read_text()
+    source = nbformat.read(part.source_notebook, as_version=4)
+    for cell in source.cells:
+        for line in solution_lines(cell.source):
+            assert line not in released, f"solution line leaked: {line}"
+    assert "BEGIN HIDDEN TESTS" not in released and "check_answer" not in released
+    for name in answer_key(part.source_notebook):
+        assert not re.search(rf"{name}\s*=\s*[^\s.]", released.replace(f"{name} = ...", "")), name
+
+
+@pytest.mark.parametrize("part", PARTS, ids=lambda p: p.name)
+def test_every_graded_cell_reports_its_answer(part):
+    """A graded code cell scores only through the trusted answer check, so each one must report answers."""
+    key = answer_key(part.source_notebook)
+    for cell in nbformat.read(part.source_notebook, as_version=4).cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("grade") and cell.cell_type == "code":
+            names = re.findall(r"check_answer\(\s*[\"'](\w+)", cell.source)
+            assert names and all(n in key for n in names), meta.get("grade_id")
+
+
+def test_strip_solutions_names_the_section():
+    source = ('def f(x):\n    """Doc.\n\n    Notebook section: 2. Padding\n    """\n'
+              '    y = 1\n    ### BEGIN SOLUTION\n    return x + y\n    ### END SOLUTION\n')
+    out = strip_solutions(source, "01_conv_layer")
+    assert "return x + y" not in out and "y = 1" in out
+    assert "raise NotImplementedError('f: write this in notebooks/01_conv_layer.ipynb, section 2. Padding')" in out
+
+
+@pytest.mark.parametrize("bad", ["def f():\n    ### BEGIN SOLUTION\n    pass\n",
+                                 "def f():\n    '''no section'''\n    ### BEGIN SOLUTION\n    pass\n    ### END SOLUTION\n"])
+def test_strip_solutions_rejects_malformed_regions(bad):
+    with pytest.raises(ValueError):
+        strip_solutions(bad, "nb")

@@ -1,0 +1,93 @@
+"""The wire format accepts plain data only, and the sandbox confines what it runs."""
+import io
+
+import numpy as np
+import pytest
+
+from grader import worker
+from grader.sandbox import Sandbox, SandboxFailure, StudentError, available_levels, best_level
+
+
+def roundtrip(value):
+    blobs = []
+    header = worker.encode(value, blobs)
+    stream = io.BytesIO()
+    worker.write_message(stream, header, blobs)
+    stream.seek(0)
+    header, blobs = worker.read_message(stream, 1 << 20)
+    return worker.decode(header, blobs)
+
+
+def test_plain_values_roundtrip():
+    value = (1, 2.5, -3, True, None, "text", [np.arange(6, dtype=np.float32).reshape(2, 3)], {"k": np.int64(4)})
+    back = roundtrip(value)
+    assert back[:6] == value[:6] and type(back[0]) is int and type(back[3]) is bool
+    assert back[6][0].dtype == np.float32 and np.array_equal(back[6][0], value[6][0])
+    assert isinstance(back[7]["k"], np.int64)
+
+
+@pytest.mark.parametrize("bad", [
+    {"array": 0, "dtype": "|O", "shape": [1]},          # object arrays would unpickle
+    {"array": 0, "dtype": "<f8", "shape": [3]},         # size does not match the blob
+    {"pickle": "gASV"},                                  # unknown tag
+    [1, 2],                                              # untagged container
+])
+def test_decode_rejects(bad):
+    with pytest.raises(worker.ProtocolError):
+        worker.decode(bad, [b"\0" * 8])
+
+
+def test_encode_refuses_objects_without_keep():
+    with pytest.raises(TypeError):
+        worker.encode(object(), [])
+
+
+def test_oversized_message_refused():
+    stream = io.BytesIO()
+    worker.write_message(stream, {"x": "y" * 100})
+    stream.seek(0)
+    with pytest.raises(worker.ProtocolError):
+        worker.read_message(stream, 50)
+
+
+@pytest.fixture
+def submission(tmp_path):
+    (tmp_path / "assignment").mkdir()
+    (tmp_path / "assignment" / "conv.py").write_text(
+        "import os\n"
+        "def add(a, b):\n    print('noise'); return a + b\n"
+        "def exists(p):\n    return os.path.exists(p)\n"
+        "def write(p):\n    open(p, 'w').write('x')\n"
+        "def keep(x):\n    return x, object()\n"
+        "def kind(o):\n    return type(o).__name__\n"
+        "def boom():\n    raise ValueError('bad input')\n"
+        "def hang():\n    while True: pass\n")
+    return tmp_path
+
+
+def test_calls_handles_and_errors(submission):
+    with Sandbox(submission, ["conv"], timeout=5) as box:
+        assert box.call("conv.add", 2, 3) == 5
+        out = box.call("conv.add", np.ones(3, np.float32), 1)
+        assert out.dtype == np.float32 and np.all(out == 2)
+        value, handle = box.call("conv.keep", 7)
+        assert value == 7 and box.call("conv.kind", handle) == "object"
+        with pytest.raises(StudentError) as err:
+            box.call("conv.boom")
+        assert err.value.type_name == "ValueError" and "bad input" in err.value.message
+        with pytest.raises(SandboxFailure, match="did not return"):
+            box.call("conv.hang")
+        assert box.call("conv.add", 1, 1) == 2  # restarted after the timeout
+
+
+@pytest.mark.skipif(best_level() == "process", reason="no namespace or bubblewrap isolation on this machine")
+def test_confinement(submission, tmp_path):
+    from grader.sandbox import ROOT
+
+    with Sandbox(submission, ["conv"], timeout=10) as box:
+        assert not box.call("conv.exists", str(ROOT / "solutions" / "conv.py"))
+        assert not box.call("conv.exists", str(ROOT / "grader" / "suites"))
+        with pytest.raises(StudentError, match="Read-only|Permission"):
+            box.call("conv.write", str(tmp_path / "outside.txt"))
+    assert not (tmp_path / "outside.txt").exists()
+    assert available_levels()[-1] == "process"
