@@ -39,7 +39,7 @@ def answered_notebook(part, dest, wrong=()):
 
 
 def complete(dest, parts):
-    release_copy(dest)
+    dest = release_copy(dest)
     for part in parts:
         shutil.copyfile(part.reference, dest / "assignment" / f"{part.name}.py")
         answered_notebook(part, dest)

@@ -78,6 +78,8 @@ def _solution_region(source):
 def answers_match(given, expected):
     if isinstance(expected, bool) or isinstance(given, bool):
         return given is expected
+    if isinstance(expected, int) and isinstance(given, int):
+        return given == expected  # counts are exact: 27,657,001 is not 27,657,000
     if isinstance(expected, (int, float)):
         return isinstance(given, (int, float)) and math.isclose(given, expected, rel_tol=1e-6, abs_tol=1e-9)
     if isinstance(expected, str):
@@ -109,45 +111,46 @@ class NotebookGrader:
     def __init__(self, part, level, timeout=600, smoke=True, hidden=()):
         self.part, self.level, self.timeout, self.smoke = part, level, timeout, smoke
         self.hidden = [*secret_paths(), *hidden]
-        self.key = answer_key(part.source_notebook)
         self.template = tempfile.TemporaryDirectory(prefix="course-nbgrader-template-")
-        proc = self._nbgrader(Path(self.template.name), "generate_assignment", self.part.name, "--force",
-                              setup=self._lay_out_source)
-        if proc.returncode != 0:
-            raise RuntimeError(f"nbgrader generate_assignment failed for {part.name}:\n{proc.stderr[-3000:]}")
+        course = Path(self.template.name)
+        src = course / "source" / part.name
+        src.mkdir(parents=True)
+        shutil.copyfile(part.source_notebook, src / part.source_notebook.name)
+        prepare_submission(ROOT, [], src)  # the trusted helper modules, with the release stubs
+        failure = self._run(course)
+        if failure:
+            raise RuntimeError(f"nbgrader generate_assignment failed for {part.name}: {failure}")
 
     def close(self):
         self.template.cleanup()
 
-    def _lay_out_source(self, course):
-        src = course / "source" / self.part.name
-        src.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(self.part.source_notebook, src / self.part.source_notebook.name)
-        prepare_submission(ROOT, [], src)  # the trusted helper modules, with the release stubs
-
-    def _nbgrader(self, course, *args, setup=None, student=""):
-        if setup:
-            setup(course)
+    def _run(self, course, student=""):
+        """Run the nbgrader steps in a child process (see `steps`); returns its JSON answer."""
         workdir = course / "autograded" / student / self.part.name if student else course
         (course / "nbgrader_config.py").write_text(CONFIG.format(
             root=str(course), part=self.part.name, module=f"assignment/{self.part.name}.py",
             timeout=self.timeout, ipc=str(workdir / ".kernel-ipc")))
-        env = {"PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]), "HOME": str(course), "JUPYTER_PATH": str(course),
-               "JUPYTER_RUNTIME_DIR": str(course / "runtime"), "JUPYTER_CONFIG_DIR": str(course / "config"),
-               "MPLBACKEND": "Agg", "COURSE_SMOKE": "1" if self.smoke else "0", "PYTHONWARNINGS": "ignore",
-               "LANG": "C.UTF-8"}
-        return subprocess.run([sys.executable, "-m", "nbgrader", *args, "--log-level=ERROR"], cwd=course, env=env,
-                              capture_output=True, text=True, timeout=self.timeout * 4)
+        env = {"PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
+               "HOME": str(course), "JUPYTER_PATH": str(course), "JUPYTER_RUNTIME_DIR": str(course / "runtime"),
+               "JUPYTER_CONFIG_DIR": str(course / "config"), "MPLBACKEND": "Agg", "PYTHONWARNINGS": "ignore",
+               "COURSE_SMOKE": "1" if self.smoke else "0", "LANG": "C.UTF-8", "PYTHONPATH": str(ROOT)}
+        try:
+            proc = subprocess.run([sys.executable, "-m", "grader.notebook", str(course), self.part.name, student],
+                                  cwd=course, env=env, capture_output=True, text=True, timeout=self.timeout * 4)
+            return json.loads(proc.stdout.strip().splitlines()[-1])
+        except (subprocess.TimeoutExpired, ValueError, IndexError):
+            return "nbgrader did not finish"
 
     def _write_kernelspec(self, course, workdir):
+        """A kernel that starts inside the sandbox, seeing neither the answers nor anyone else's work."""
         spec = course / "kernels" / "course-sandbox"
         spec.mkdir(parents=True)
-        hidden = [str(p) for p in self.hidden + [Path(self.template.name), course / "source", course / "release", course / "gradebook.db",
-                                                  course / "submitted", course / "nbgrader_config.py"]]
+        hidden = self.hidden + [Path(self.template.name), course / "source", course / "release",
+                                course / "gradebook.db", course / "submitted", course / "nbgrader_config.py"]
         argv = _worker_argv(course, copy=True)
         argv[3] = str(workdir)  # the kernel's folder: the only writable place in its sandbox
         argv += ["--exec", sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
-        hidden = [p for p in hidden if Path(p).exists()]
+        hidden = [str(p) for p in hidden if Path(p).exists()]
         (spec / "kernel.json").write_text(json.dumps({
             "argv": _confined_command(self.level, workdir, hidden, argv),
             "display_name": "Python 3 (course sandbox)", "language": "python"}))
@@ -164,72 +167,94 @@ class NotebookGrader:
             problem = _copy_notebook(Path(submission) / "notebooks" / f"{part.notebook}.ipynb",
                                      sub / f"{part.notebook}.ipynb")
             if problem:
-                return self._all_zero(problem)
+                return all_zero(part, problem)
             prepare_submission(submission, [part.name], sub)
             workdir = course / "autograded" / student / part.name
             self._write_kernelspec(course, workdir)
-            proc = self._nbgrader(course, "autograde", part.name, f"--student={student}", "--force",
-                                  student=student)
-            graded = workdir / f"{part.notebook}.ipynb"
-            if proc.returncode != 0 or not graded.exists():
-                return self._all_zero("nbgrader could not grade the notebook: "
-                                      + _last_line(proc.stderr or proc.stdout))
-            records = self._trusted_scores(course, student, graded)
-            self._nbgrader(course, "generate_feedback", part.name, f"--student={student}", "--force")
+            records = self._run(course, student)
+            if not isinstance(records, list):
+                return all_zero(part, f"The notebook could not be graded: {records}")
             outdir.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(graded, outdir / graded.name)
-            feedback = course / "feedback" / student / part.name / f"{part.notebook}.html"
-            if feedback.exists():
-                shutil.copyfile(feedback, outdir / feedback.name)
+            for made in (workdir / f"{part.notebook}.ipynb",
+                         course / "feedback" / student / part.name / f"{part.notebook}.html"):
+                if made.exists():
+                    shutil.copyfile(made, outdir / made.name)
             return records
 
-    def _trusted_scores(self, course, student, graded):
-        """Scores per graded cell: nbgrader's, capped by the trusted answer check; written back to the gradebook."""
-        from nbgrader.api import Gradebook
 
-        cells = {c.metadata.get("nbgrader", {}).get("grade_id"): c
-                 for c in nbformat.read(graded, as_version=4).cells}
-        records = []
-        with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
-            nb = gb.find_submission_notebook(self.part.notebook, self.part.name, student)
-            for grade in sorted(nb.grades, key=lambda g: g.name):
-                cell = cells.get(grade.name, {})
-                if grade.cell.cell_type == "markdown" or grade.auto_score is None:
-                    records.append(self._record(grade.name, 0, grade.max_score, "manual",
-                                                "Written answer: graded by your instructor."))
-                    continue
-                verdict = self._check_answers(cell)
-                score = grade.auto_score if verdict is None else 0.0
-                if score != grade.auto_score:
-                    grade.auto_score = score
-                    gb.db.commit()
-                output = verdict or ("Correct." if score == grade.max_score else "The test cell failed; "
-                                     "open the graded notebook to see the error.")
-                records.append(self._record(grade.name, score, grade.max_score, "auto", output))
-        return records
+def trusted_scores(course, part, student):
+    """Scores per graded cell: nbgrader's, capped by the trusted answer check; written back to the gradebook
+    so that nbgrader's own feedback shows the same scores."""
+    from nbgrader.api import Gradebook
 
-    def _check_answers(self, cell):
-        """None when every answer the cell checks matches the key, else a message for the student."""
-        names = CHECK_CALL.findall(cell.get("source", "")) if cell else []
-        if not names:
-            return "This test cell is missing or was changed."
-        given = reported_answers(cell)
-        for name in names:
-            if name not in given:
-                return f"No answer for {name} was recorded (did the cells above run without errors?)."
-            if name not in self.key or not answers_match(given[name], self.key[name]):
-                return f"{name} is not correct."
-        return None
+    key = answer_key(course / "source" / part.name / f"{part.notebook}.ipynb")
+    graded = course / "autograded" / student / part.name / f"{part.notebook}.ipynb"
+    cells = {c.metadata.get("nbgrader", {}).get("grade_id"): c for c in nbformat.read(graded, as_version=4).cells}
+    records = []
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        nb = gb.find_submission_notebook(part.notebook, part.name, student)
+        for grade in sorted(nb.grades, key=lambda g: g.name):
+            if grade.cell.cell_type == "markdown" or grade.auto_score is None:
+                records.append(_record(part, grade.name, 0, grade.max_score, "manual",
+                                       "Written answer: graded by your instructor."))
+                continue
+            verdict = check_answers(cells.get(grade.name), key)
+            score = grade.auto_score if verdict is None else 0.0
+            if score != grade.auto_score:
+                grade.auto_score = score
+                gb.db.commit()
+            output = verdict or ("Correct." if score == grade.max_score else
+                                 "The test cell failed; open the graded notebook to see the error.")
+            records.append(_record(part, grade.name, score, grade.max_score, "auto", output))
+    return records
 
-    def _record(self, grade_id, score, max_score, kind, output):
-        return {"name": f"notebook:{grade_id}", "title": f"{self.part.notebook} {grade_id}", "score": score,
-                "max_score": max_score, "output": output, "kind": kind}
 
-    def _all_zero(self, message):
-        nb = nbformat.read(self.part.source_notebook, as_version=4)
-        return [self._record(m["grade_id"], 0, m.get("points", 0), "manual" if c.cell_type == "markdown" else "auto",
-                             message)
-                for c in nb.cells for m in [c.metadata.get("nbgrader", {})] if m.get("grade")]
+def check_answers(cell, key):
+    """None when every answer the cell checks matches the key, else a message for the student."""
+    names = CHECK_CALL.findall(cell.get("source", "")) if cell else []
+    if not names:
+        return "This test cell is missing or was changed."
+    given = reported_answers(cell)
+    for name in names:
+        if name not in given:
+            return f"No answer for {name} was recorded (did the cells above run without errors?)."
+        if name not in key or not answers_match(given[name], key[name]):
+            return f"{name} is not correct."
+    return None
+
+
+def _record(part, grade_id, score, max_score, kind, output):
+    return {"name": f"notebook:{grade_id}", "title": f"{part.notebook} {grade_id}", "score": score,
+            "max_score": max_score, "output": output, "kind": kind}
+
+
+def all_zero(part, message):
+    """Zero for every graded cell of the part's notebook, with one message (the notebook could not run)."""
+    nb = nbformat.read(part.source_notebook, as_version=4)
+    return [_record(part, m["grade_id"], 0, m.get("points", 0), "manual" if c.cell_type == "markdown" else "auto",
+                    message)
+            for c in nb.cells for m in [c.metadata.get("nbgrader", {})] if m.get("grade")]
+
+
+def steps(course, part_name, student):
+    """The child process: generate_assignment (no student), or autograde + trusted scores + feedback."""
+    from nbgrader.apps import NbGraderAPI
+    from nbgrader.coursedir import CourseDirectory
+    from traitlets.config.loader import PyFileConfigLoader
+
+    from grader.parts import PARTS
+
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(course)).load_config()
+    api = NbGraderAPI(CourseDirectory(config=config), config=config)
+    if not student:
+        done = api.generate_assignment(part_name, force=True)
+        return None if done["success"] else _last_line(done.get("error") or done.get("log"))
+    done = api.autograde(part_name, student, force=True, create=True)
+    if not done["success"]:
+        return _last_line(done.get("error") or done.get("log"))
+    records = trusted_scores(Path(course), PARTS[part_name], student)
+    api.generate_feedback(part_name, student, force=True)
+    return records
 
 
 def _copy_notebook(src, dest):
@@ -247,3 +272,7 @@ def _copy_notebook(src, dest):
 def _last_line(text):
     lines = [line for line in (text or "").strip().splitlines() if line.strip()]
     return lines[-1] if lines else "no details"
+
+
+if __name__ == "__main__":
+    print(json.dumps(steps(sys.argv[1], sys.argv[2], sys.argv[3] if len(sys.argv) > 3 else "")))

@@ -102,12 +102,14 @@ def test_window_fits(student, rng):
 @pytest.mark.points(1)
 def test_same_padding(student):
     """same_padding for odd (dilated) kernels, ValueError for even effective sizes"""
-    for k in (1, 3, 5, 7, 11):
-        for d in (1, 2, 3):
+    for k in (1, 2, 3, 4, 5, 7, 11):
+        for d in (1, 2, 3, 4):
+            if (d * (k - 1) + 1) % 2 == 0:
+                continue
             assert_equal_value(student.call("conv.same_padding", k, d), ref.same_padding(k, d), "same_padding",
                                f"kernel_size={k}, dilation={d}")
-    for k in (2, 4, 6):
-        assert_raises(student, ValueError, "conv.same_padding", k, context=f"kernel_size={k}")
+    for k, d in ((2, 1), (4, 1), (6, 3), (2, 3)):
+        assert_raises(student, ValueError, "conv.same_padding", k, d, context=f"kernel_size={k}, dilation={d}")
 
 
 @pytest.mark.points(2)
@@ -163,6 +165,7 @@ def test_float32_kept(student, rng):
     """float32 inputs give float32 outputs and gradients (naive and vectorised)"""
     check_forward(student, "conv.conv2d_forward_naive", rng, np.float32)
     check_forward(student, "conv.conv2d_forward", rng, np.float32)
+    check_backward(student, "conv.conv2d_forward_naive", "conv.conv2d_backward_naive", rng, np.float32)
     check_backward(student, "conv.conv2d_forward", "conv.conv2d_backward", rng, np.float32)
 
 

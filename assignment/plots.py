@@ -1,0 +1,192 @@
+"""Figures for the notebooks: images, filters, activation maps and a sliding-window diagram.
+
+Every function draws one new figure with pyplot and returns it (nothing else is closed). In a
+notebook assign the result (`fig = show_image(...)`) so that it is displayed once.
+"""
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.patches import Rectangle
+
+_WINDOW_COLOURS = plt.get_cmap("tab10").colors
+
+
+def _caption(fig, credit):
+    if credit:
+        fig.text(0.5, 0.005, credit, ha="center", va="bottom", fontsize=7, color="0.35", wrap=True)
+
+
+def show_image(img, title=None, credit=None, ax_size=4.0):
+    """Show an (H, W) gray or (H, W, 3) colour image with values in [0, 1].
+
+    credit: a caption line naming the image's source (e.g. images.PHOTO_CREDIT).
+    """
+    img = np.asarray(img)
+    height, width = img.shape[:2]
+    fig, ax = plt.subplots(figsize=(ax_size * width / height, ax_size + (0.4 if credit else 0)))
+    ax.imshow(np.clip(img, 0, 1), cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+    ax.set_axis_off()
+    if title:
+        ax.set_title(title)
+    _caption(fig, credit)
+    fig.tight_layout(rect=(0, 0.05 if credit else 0, 1, 1))
+    return fig
+
+
+def show_filters(w, titles=None, annotate=None):
+    """Show filters w of shape (F, C, HH, WW) (or (HH, WW) for one single-channel filter).
+
+    Three-channel filters are drawn as colour images (each rescaled to [0, 1]); other filters are
+    drawn per channel on a blue-white-red scale centred on zero (red positive, blue negative), with
+    their values written in the cells when they are small (at most 5x5) unless annotate=False.
+    """
+    w = np.asarray(w, dtype=np.float64)
+    w = w[None, None] if w.ndim == 2 else w
+    F, C, HH, WW = w.shape
+    colour = C == 3
+    annotate = (HH <= 5 and WW <= 5 and not colour) if annotate is None else annotate
+    cols = 1 if colour else C
+    fig, axes = plt.subplots(cols, F, figsize=(1.6 * F + 0.4, 1.6 * cols + 0.5), squeeze=False)
+    for f in range(F):
+        for c in range(cols):
+            ax = axes[c, f]
+            if colour:
+                rgb = w[f].transpose(1, 2, 0)
+                span = rgb.max() - rgb.min()
+                ax.imshow((rgb - rgb.min()) / span if span > 0 else np.full_like(rgb, 0.5), interpolation="nearest")
+            else:
+                limit = max(np.abs(w[f, c]).max(), 1e-12)
+                ax.imshow(w[f, c], cmap="RdBu_r", vmin=-limit, vmax=limit, interpolation="nearest")
+                if annotate:
+                    for (i, j), v in np.ndenumerate(w[f, c]):
+                        ax.text(j, i, f"{v + 0:g}", ha="center", va="center", fontsize=8)
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if c == 0:
+                ax.set_title(titles[f] if titles else f"filter {f}", fontsize=9)
+            if f == 0 and cols > 1:
+                ax.set_ylabel(f"channel {c}", fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def show_activation_maps(maps, titles=None, cmap="gray", symmetric=False, credit=None, suptitle=None,
+                         percentile=99.5):
+    """Show activation maps of shape (F, H, W) or (1, F, H, W), one panel per map.
+
+    cmap and symmetric may be one value for all maps or a list with one value per map. Each map gets
+    its own colour scale: symmetric=True centres it on zero on a blue-white-red scale (red positive);
+    otherwise it runs from the map's minimum to its `percentile`-th percentile, so that a few very
+    bright pixels do not make everything else dark.
+    credit: a caption naming the source of the image the maps were computed from.
+    """
+    maps = np.asarray(maps)
+    maps = maps[0] if maps.ndim == 4 else maps
+    maps = maps[None] if maps.ndim == 2 else maps
+    n = len(maps)
+    cmaps = list(cmap) if isinstance(cmap, (list, tuple)) else [cmap] * n
+    symmetric = list(symmetric) if isinstance(symmetric, (list, tuple)) else [symmetric] * n
+    height, width = maps.shape[1:]
+    cols = n if n <= 3 else (2 if n == 4 else 4)
+    rows = int(np.ceil(n / cols))
+    panel_width = 3.4 * min(width / height, 2)
+    row_height = panel_width * height / width + 0.45  # the image and its title
+    fig, axes = plt.subplots(rows, cols, figsize=(panel_width * cols,
+                                                  row_height * rows + (0.3 if credit else 0) + (0.4 if suptitle else 0)),
+                             squeeze=False)
+    for k, ax in enumerate(axes.flat):
+        ax.set_axis_off()
+        if k >= n:
+            continue
+        m = maps[k]
+        if symmetric[k]:
+            limit = max(float(np.percentile(np.abs(m), percentile)), 1e-12)
+            ax.imshow(m, cmap="RdBu_r", vmin=-limit, vmax=limit)
+        else:
+            low, high = float(m.min()), float(np.percentile(m, percentile))
+            ax.imshow(m, cmap=cmaps[k], vmin=low, vmax=high if high > low else low + 1e-12)
+        ax.set_title(titles[k] if titles else f"map {k}", fontsize=10)
+    if suptitle:
+        fig.suptitle(suptitle)
+    _caption(fig, credit)
+    fig.tight_layout(rect=(0, 0.04 if credit else 0, 1, 1))
+    return fig
+
+
+def show_sliding_window(size, kernel_size, stride=1, padding=0):
+    """Diagram of where a kernel_size x kernel_size window lands on a size x size input.
+
+    Left: the padded input. Zero-padding cells are shaded gray and marked 0; the first window is
+    drawn on the grid, and the bars above the grid show the columns each window of the first output
+    row covers (rows work the same way downwards); rows and columns no window reaches are hatched
+    red. Right: the output grid, its first row coloured like the windows that produce it.
+    """
+    total = size + 2 * padding
+    span = total - kernel_size
+    n_out = span // stride + 1 if span >= 0 else 0
+    used = (n_out - 1) * stride + kernel_size if n_out else 0
+    bar = 0.55  # height of one window bar above the grid
+    top = bar * n_out + 0.3
+    fig, (ax, ax_out) = plt.subplots(1, 2, figsize=(9, 4.6),
+                                     gridspec_kw={"width_ratios": [total, max(n_out, 1) + 1]})
+    for i in range(total):
+        for j in range(total):
+            pad = not (padding <= i < padding + size and padding <= j < padding + size)
+            ax.add_patch(Rectangle((j, i), 1, 1, facecolor="0.82" if pad else "white", edgecolor="0.6", lw=0.8))
+            if pad:
+                ax.text(j + 0.5, i + 0.5, "0", ha="center", va="center", fontsize=8, color="0.4")
+            if i >= used or j >= used:
+                ax.add_patch(Rectangle((j, i), 1, 1, fill=False, edgecolor="tab:red", lw=0, hatch="///"))
+    for k in range(n_out):
+        colour = _WINDOW_COLOURS[k % len(_WINDOW_COLOURS)]
+        y = -bar * (k + 1)
+        ax.add_patch(Rectangle((k * stride + 0.05, y + 0.08), kernel_size - 0.1, bar - 0.16, facecolor=colour,
+                               alpha=0.8, edgecolor="none"))
+        ax.text(k * stride + 0.15, y + bar / 2, str(k + 1), ha="left", va="center", fontsize=8, color="white",
+                fontweight="bold")
+    if n_out:
+        ax.add_patch(Rectangle((0, 0), kernel_size, kernel_size, facecolor=_WINDOW_COLOURS[0], alpha=0.25,
+                               edgecolor=_WINDOW_COLOURS[0], lw=2.5))
+    ax.set_xlim(-0.1, total + 0.1)
+    ax.set_ylim(total + 0.1, -top)
+    ax.set_aspect("equal")
+    ax.set_axis_off()
+    if not n_out:
+        fits = "no window fits"
+    elif used == total:
+        fits = "the windows fit exactly"
+    else:
+        fits = f"the last {total - used} row(s) and column(s) are never used"
+    ax.set_title(f"{size}x{size} input, padding {padding}, {kernel_size}x{kernel_size} window, stride {stride}:"
+                 f"\n{n_out} windows per row; {fits}", fontsize=10)
+    for i in range(n_out):
+        for j in range(n_out):
+            colour = _WINDOW_COLOURS[j % len(_WINDOW_COLOURS)] if i == 0 else "white"
+            ax_out.add_patch(Rectangle((j, i), 1, 1, facecolor=colour, alpha=0.8 if i == 0 else 1,
+                                       edgecolor="0.4", lw=0.8))
+            if i == 0:
+                ax_out.text(j + 0.5, 0.5, str(j + 1), ha="center", va="center", fontsize=9, color="white",
+                            fontweight="bold")
+    ax_out.set_xlim(-0.1, max(n_out, 1) + 0.1)
+    ax_out.set_ylim(max(total, 1) + 0.1, -top)
+    ax_out.set_aspect("equal")
+    ax_out.set_axis_off()
+    ax_out.set_title(f"output {n_out}x{n_out}", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def show_matrix(a, title=None, xlabel=None, ylabel=None, cmap="viridis", annotate=False):
+    """Show a 2-D array as a heat map (used for the im2col matrix); annotate=True writes the values."""
+    a = np.asarray(a)
+    fig, ax = plt.subplots(figsize=(min(11, 1.5 + 0.45 * a.shape[1]), min(7, 1.2 + 0.4 * a.shape[0])))
+    ax.imshow(a, cmap=cmap, aspect="auto", interpolation="nearest")
+    if annotate:
+        middle = (a.max() + a.min()) / 2
+        for (i, j), v in np.ndenumerate(a):
+            ax.text(j, i, f"{v:g}", ha="center", va="center", fontsize=8, color="white" if v < middle else "black")
+    ax.set_xlabel(xlabel or "")
+    ax.set_ylabel(ylabel or "")
+    if title:
+        ax.set_title(title, fontsize=10)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,419 @@
+"""Notebook 01: the convolution layer in numpy.
+
+A convolution layer slides F filters of shape (C, HH, WW) over an input of shape (N, C, H, W)
+and takes a dot product over the full depth C at every position. It is a cross-correlation,
+like every deep-learning framework's "convolution": the kernel is not flipped.
+
+Conventions (shared by the whole course):
+- NCHW layout: x (N, C, H, W), w (F, C, HH, WW), b (F,).
+- Forward functions return (out, cache); backward functions take (dout, cache).
+- Output sizes floor as in PyTorch:
+      H' = (H + 2 * padding - HH) // stride + 1      (and likewise W')
+- Hyper-parameters are integers; inputs are never modified; the dtype is preserved.
+- Naive versions loop explicitly; fast versions turn the convolution into one matrix product
+  (im2col) and have no Python loop over N, F, H' or W'.
+"""
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+NOTEBOOK = "01_conv_layer"
+
+
+# ---------------------------------------------------------------------------
+# Argument checks (provided: they run before your code and explain bad input)
+# ---------------------------------------------------------------------------
+
+def _is_int(value):
+    """True for Python and numpy integers, False for bools, floats and anything else."""
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+def _require_ints(**values):
+    """Raise ValueError unless every keyword argument is an integer (bools are not)."""
+    for name, value in values.items():
+        if not _is_int(value):
+            if isinstance(value, (float, np.floating)) and float(value).is_integer():
+                hint = f"write {name}={int(value)}"
+            else:
+                hint = "pass a whole number (int)"
+            raise ValueError(f"{name} must be an integer, got {value!r} ({type(value).__name__}); {hint}")
+
+
+def _require_range(name, value, minimum):
+    """Raise ValueError unless value is an integer >= minimum."""
+    _require_ints(**{name: value})
+    if value < minimum:
+        rule = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
+        raise ValueError(f"{name} must be {rule}, got {value}")
+
+
+def _require_array(name, value, layout):
+    """Raise ValueError unless value is a non-empty floating-point ndarray with the axes named in layout."""
+    if not isinstance(value, np.ndarray):
+        raise ValueError(f"{name} must be a numpy array of shape {layout}, got {type(value).__name__}; "
+                         f"convert it with np.asarray({name}, dtype=np.float64)")
+    rank = len([axis for axis in layout.strip("()").split(",") if axis.strip()])
+    if value.ndim != rank:
+        hint = f" (for a single image use {name}[None])" if name == "x" and value.ndim == 3 else ""
+        axes = "1 axis" if rank == 1 else f"{rank} axes"
+        raise ValueError(f"{name} must have {axes} {layout}, got shape {value.shape}{hint}")
+    if not np.issubdtype(value.dtype, np.floating):
+        raise ValueError(f"{name} must hold floating-point numbers, got dtype {value.dtype}; "
+                         f"convert it with {name}.astype(np.float64)")
+    if value.size == 0:
+        raise ValueError(f"{name} must not be empty, got shape {value.shape}")
+
+
+def _check_pad_args(x, padding):
+    """Validate zero_pad's arguments."""
+    _require_array("x", x, "(N, C, H, W)")
+    _require_range("padding", padding, 0)
+
+
+def _check_conv_args(x, w, b, stride, padding):
+    """Validate the arguments of the conv2d forward functions (shapes, dtypes, hyper-parameters)."""
+    _require_array("x", x, "(N, C, H, W)")
+    _require_array("w", w, "(F, C, HH, WW)")
+    _require_array("b", b, "(F,)")
+    _require_range("stride", stride, 1)
+    _require_range("padding", padding, 0)
+    N, C, H, W = x.shape
+    F, C_w, HH, WW = w.shape
+    if C_w != C:
+        raise ValueError(f"channel mismatch: x has C={C} channels (x.shape[1]) but w expects {C_w} "
+                         f"(w.shape[1]); each filter must span the full depth of its input")
+    if b.shape != (F,):
+        raise ValueError(f"b must have shape (F,) = ({F},), one bias per filter, got {b.shape}")
+    if not x.dtype == w.dtype == b.dtype:
+        raise ValueError(f"x, w and b must share one dtype, got {x.dtype}, {w.dtype} and {b.dtype}; "
+                         f"convert them, e.g. w.astype(x.dtype)")
+    if HH > H + 2 * padding or WW > W + 2 * padding:
+        raise ValueError(f"the {HH}x{WW} kernel is larger than the padded {H + 2 * padding}x{W + 2 * padding} "
+                         f"input (H + 2*padding, W + 2*padding with padding={padding}); "
+                         f"use a smaller kernel or more padding")
+
+
+def _check_dout(dout):
+    """Validate the upstream gradient of the conv2d backward functions."""
+    _require_array("dout", dout, "(N, F, H', W')")
+
+
+def _check_param_count_args(in_channels, out_channels, kernel_size, bias):
+    """Validate conv_param_count's arguments."""
+    _require_range("in_channels", in_channels, 1)
+    _require_range("out_channels", out_channels, 1)
+    if isinstance(kernel_size, (tuple, list)):
+        if len(kernel_size) != 2:
+            raise ValueError(f"kernel_size must be an int or a pair (kh, kw), got {kernel_size!r}")
+        for size in kernel_size:
+            _require_range("kernel_size", size, 1)
+    else:
+        _require_range("kernel_size", kernel_size, 1)
+    if not isinstance(bias, (bool, np.bool_)):
+        raise ValueError(f"bias must be True or False, got {bias!r}")
+
+
+# ---------------------------------------------------------------------------
+# Output size, padding and parameter counts
+# ---------------------------------------------------------------------------
+
+def conv_output_size(size, kernel_size, stride=1, padding=0, dilation=1):
+    """Spatial output size of a convolution along one axis (PyTorch's formula, floored).
+
+        out = (size + 2 * padding - dilation * (kernel_size - 1) - 1) // stride + 1
+
+    With dilation 1 this is cs231n's (N - F + 2P) / S + 1, rounded down.
+
+    Notebook section: 1. Output size and padding
+
+    Inputs:
+    - size: int, input height or width (>= 1).
+    - kernel_size: int, kernel height or width (>= 1).
+    - stride: int (>= 1).
+    - padding: int, zeros added on each side (>= 0).
+    - dilation: int, spacing between kernel taps (>= 1); the effective kernel size is
+      dilation * (kernel_size - 1) + 1.
+
+    Returns:
+    - out: int >= 1.
+
+    Raises ValueError for a non-positive size, kernel_size, stride or dilation, a negative padding,
+    or when the effective kernel is larger than the padded input (the output would be empty).
+    """
+    _require_ints(size=size, kernel_size=kernel_size, stride=stride, padding=padding, dilation=dilation)
+    ### BEGIN SOLUTION
+    for name, value in (("size", size), ("kernel_size", kernel_size), ("stride", stride), ("dilation", dilation)):
+        if value < 1:
+            raise ValueError(f"{name} must be a positive integer, got {value}")
+    if padding < 0:
+        raise ValueError(f"padding must be >= 0, got {padding}")
+    effective = dilation * (kernel_size - 1) + 1
+    out = (size + 2 * padding - effective) // stride + 1
+    if out < 1:
+        raise ValueError(f"the kernel (effective size {effective}) is larger than the padded input "
+                         f"({size} + 2*{padding} = {size + 2 * padding}); use a smaller kernel or more padding")
+    return int(out)
+    ### END SOLUTION
+
+
+def window_fits(size, kernel_size, stride=1, padding=0, dilation=1):
+    """Whether the windows tile the padded input exactly, leaving no rows or columns unused.
+
+    True when (size + 2 * padding - dilation * (kernel_size - 1) - 1) is a non-negative multiple
+    of stride, i.e. when (N - F + 2P) / S in cs231n's formula is a whole number. False when the
+    division leaves a remainder (the last rows/columns are skipped) or when the kernel is larger
+    than the padded input (no window fits at all).
+
+    Notebook section: 1. Output size and padding
+
+    Inputs: as conv_output_size.
+    Returns: bool.
+    Raises ValueError for a non-positive size, kernel_size, stride or dilation, or a negative padding.
+    """
+    _require_ints(size=size, kernel_size=kernel_size, stride=stride, padding=padding, dilation=dilation)
+    ### BEGIN SOLUTION
+    for name, value in (("size", size), ("kernel_size", kernel_size), ("stride", stride), ("dilation", dilation)):
+        if value < 1:
+            raise ValueError(f"{name} must be a positive integer, got {value}")
+    if padding < 0:
+        raise ValueError(f"padding must be >= 0, got {padding}")
+    span = size + 2 * padding - (dilation * (kernel_size - 1) + 1)
+    return bool(span >= 0 and span % stride == 0)
+    ### END SOLUTION
+
+
+def same_padding(kernel_size, dilation=1):
+    """Padding that keeps the spatial size unchanged at stride 1 ("same" padding).
+
+        padding = (dilation * (kernel_size - 1) + 1 - 1) // 2     e.g. 3x3 -> 1, 5x5 -> 2
+
+    Notebook section: 1. Output size and padding
+
+    Inputs:
+    - kernel_size: int (>= 1).
+    - dilation: int (>= 1).
+
+    Returns:
+    - padding: int >= 0.
+
+    Raises ValueError for a non-positive kernel_size or dilation, and when the effective kernel
+    size dilation * (kernel_size - 1) + 1 is even (no symmetric padding keeps the size).
+    """
+    _require_ints(kernel_size=kernel_size, dilation=dilation)
+    ### BEGIN SOLUTION
+    for name, value in (("kernel_size", kernel_size), ("dilation", dilation)):
+        if value < 1:
+            raise ValueError(f"{name} must be a positive integer, got {value}")
+    effective = dilation * (kernel_size - 1) + 1
+    if effective % 2 == 0:
+        raise ValueError(f"no symmetric 'same' padding exists for an even effective kernel size {effective} "
+                         f"(kernel_size={kernel_size}, dilation={dilation}); use an odd kernel size")
+    return (effective - 1) // 2
+    ### END SOLUTION
+
+
+def conv_param_count(in_channels, out_channels, kernel_size, bias=True):
+    """Number of learnable parameters of a convolution layer (as torch.nn.Conv2d counts them).
+
+        params = out_channels * in_channels * kh * kw  (+ out_channels biases)
+
+    e.g. ten 5x5 filters on a 3-channel input: (5 * 5 * 3 + 1) * 10 = 760.
+
+    Notebook section: 2. Parameter counting
+
+    Inputs:
+    - in_channels: int C, depth of the input.
+    - out_channels: int F, number of filters.
+    - kernel_size: int k (a k x k kernel) or a pair (kh, kw).
+    - bias: bool, whether each filter has a bias.
+
+    Returns:
+    - count: int.
+    """
+    _check_param_count_args(in_channels, out_channels, kernel_size, bias)
+    ### BEGIN SOLUTION
+    if isinstance(kernel_size, (tuple, list)):
+        kh, kw = kernel_size
+    else:
+        kh = kw = kernel_size
+    weights = out_channels * in_channels * kh * kw
+    return int(weights + (out_channels if bias else 0))
+    ### END SOLUTION
+
+
+def zero_pad(x, padding):
+    """Pad the two spatial axes of a batch with zeros; the batch and channel axes are untouched.
+
+    Notebook section: 3. Zero padding
+
+    Inputs:
+    - x: array of shape (N, C, H, W).
+    - padding: int P >= 0, zeros added on each of the four sides.
+
+    Returns:
+    - x_pad: new array of shape (N, C, H + 2P, W + 2P), same dtype as x; x is not modified.
+    """
+    _check_pad_args(x, padding)
+    ### BEGIN SOLUTION
+    return np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)), mode="constant")
+    ### END SOLUTION
+
+
+# ---------------------------------------------------------------------------
+# Naive convolution: explicit loops
+# ---------------------------------------------------------------------------
+
+def conv2d_forward_naive(x, w, b, stride=1, padding=0):
+    """Forward pass of a convolution layer, with explicit loops over N, F, H' and W'.
+
+    out[n, f, i, j] = sum over c, di, dj of
+                      x_pad[n, c, i * stride + di, j * stride + dj] * w[f, c, di, dj]  +  b[f]
+
+    Notebook section: 4. Naive convolution
+
+    Inputs:
+    - x: input of shape (N, C, H, W).
+    - w: filters of shape (F, C, HH, WW).
+    - b: biases of shape (F,).
+    - stride: int >= 1, step between neighbouring windows.
+    - padding: int >= 0, zeros added on each side of H and W.
+      x, w and b share one floating-point dtype.
+
+    Returns a tuple of:
+    - out: output of shape (N, F, H', W'), dtype of x, where
+        H' = (H + 2 * padding - HH) // stride + 1
+        W' = (W + 2 * padding - WW) // stride + 1
+    - cache: what conv2d_backward_naive needs.
+    """
+    _check_conv_args(x, w, b, stride, padding)
+    ### BEGIN SOLUTION
+    N, C, H, W = x.shape
+    F, _, HH, WW = w.shape
+    H_out = conv_output_size(H, HH, stride, padding)
+    W_out = conv_output_size(W, WW, stride, padding)
+    x_pad = zero_pad(x, padding)
+    out = np.zeros((N, F, H_out, W_out), dtype=x.dtype)
+    for n in range(N):
+        for f in range(F):
+            for i in range(H_out):
+                hs = i * stride
+                for j in range(W_out):
+                    ws = j * stride
+                    window = x_pad[n, :, hs:hs + HH, ws:ws + WW]
+                    out[n, f, i, j] = np.sum(window * w[f]) + b[f]
+    cache = (x, w, b, stride, padding)
+    return out, cache
+    ### END SOLUTION
+
+
+def conv2d_backward_naive(dout, cache):
+    """Backward pass of a convolution layer, with explicit loops over N, F, H' and W'.
+
+    Notebook section: 4. Naive convolution
+
+    Inputs:
+    - dout: upstream gradient of shape (N, F, H', W').
+    - cache: the cache returned by conv2d_forward_naive.
+
+    Returns a tuple of:
+    - dx: gradient with respect to x, shape (N, C, H, W).
+    - dw: gradient with respect to w, shape (F, C, HH, WW).
+    - db: gradient with respect to b, shape (F,).
+    Each gradient has the dtype of the array it belongs to.
+    """
+    _check_dout(dout)
+    ### BEGIN SOLUTION
+    x, w, b, stride, padding = cache
+    N, C, H, W = x.shape
+    F, _, HH, WW = w.shape
+    _, _, H_out, W_out = dout.shape
+    x_pad = zero_pad(x, padding)
+    dx_pad = np.zeros_like(x_pad)
+    dw = np.zeros_like(w)
+    db = np.zeros_like(b)
+    for n in range(N):
+        for f in range(F):
+            for i in range(H_out):
+                hs = i * stride
+                for j in range(W_out):
+                    ws = j * stride
+                    g = dout[n, f, i, j]
+                    dx_pad[n, :, hs:hs + HH, ws:ws + WW] += w[f] * g
+                    dw[f] += x_pad[n, :, hs:hs + HH, ws:ws + WW] * g
+                    db[f] += g
+    dx = dx_pad[:, :, padding:padding + H, padding:padding + W]
+    return dx, dw, db
+    ### END SOLUTION
+
+
+# ---------------------------------------------------------------------------
+# Fast convolution: im2col + one matrix product
+# ---------------------------------------------------------------------------
+
+def conv2d_forward(x, w, b, stride=1, padding=0):
+    """Vectorised forward pass: im2col with stride tricks, then one matrix product.
+
+    The windows of the padded input are gathered into columns
+        cols[n, (c, di, dj), (i, j)] = x_pad[n, c, i * stride + di, j * stride + dj]
+    of shape (N, C * HH * WW, H' * W'), and the output is w.reshape(F, -1) @ cols + b.
+    No Python loop over N, F, H' or W'.
+
+    Notebook section: 5. Vectorised convolution with im2col
+
+    Inputs and outputs: as conv2d_forward_naive (same values up to rounding), with
+        H' = (H + 2 * padding - HH) // stride + 1
+        W' = (W + 2 * padding - WW) // stride + 1
+    The cache is what conv2d_backward needs.
+    """
+    _check_conv_args(x, w, b, stride, padding)
+    ### BEGIN SOLUTION
+    N, C, H, W = x.shape
+    F, _, HH, WW = w.shape
+    H_out = conv_output_size(H, HH, stride, padding)
+    W_out = conv_output_size(W, WW, stride, padding)
+    x_pad = zero_pad(x, padding)
+    # (N, C, H', W', HH, WW) view of every window; no data is copied yet.
+    windows = sliding_window_view(x_pad, (HH, WW), axis=(2, 3))[:, :, ::stride, ::stride]
+    # im2col: the one copy, laid out so that the product below lands directly in NCHW order.
+    cols = np.ascontiguousarray(windows.transpose(0, 1, 4, 5, 2, 3)).reshape(N, C * HH * WW, H_out * W_out)
+    out = np.matmul(w.reshape(F, -1), cols)  # (F, K) @ (N, K, H'W') -> (N, F, H'W')
+    out += b[:, None]
+    out = out.reshape(N, F, H_out, W_out)
+    cache = (x.shape, cols, w, stride, padding)
+    return out, cache
+    ### END SOLUTION
+
+
+def conv2d_backward(dout, cache):
+    """Vectorised backward pass: matrix products for dw and the column gradients, then col2im.
+
+    dw  = sum over n of dout[n] @ cols[n].T           (F, C * HH * WW)
+    dcols = w.reshape(F, -1).T @ dout[n]              (N, C * HH * WW, H' * W')
+    col2im scatters dcols back onto the padded input with one loop over the HH * WW kernel
+    offsets (overlapping windows add up); no Python loop over N, F, H' or W'.
+
+    Notebook section: 5. Vectorised convolution with im2col
+
+    Inputs and outputs: as conv2d_backward_naive, with the cache of conv2d_forward.
+    """
+    _check_dout(dout)
+    ### BEGIN SOLUTION
+    x_shape, cols, w, stride, padding = cache
+    N, C, H, W = x_shape
+    F, _, HH, WW = w.shape
+    _, _, H_out, W_out = dout.shape
+    dout_mat = dout.reshape(N, F, H_out * W_out)
+    db = dout.sum(axis=(0, 2, 3))
+    dw = np.matmul(dout_mat, cols.transpose(0, 2, 1)).sum(axis=0).reshape(w.shape)
+    dcols = np.matmul(w.reshape(F, -1).T, dout_mat).reshape(N, C, HH, WW, H_out, W_out)
+    dx_pad = np.zeros((N, C, H + 2 * padding, W + 2 * padding), dtype=dcols.dtype)
+    for di in range(HH):
+        for dj in range(WW):
+            rows = slice(di, di + stride * (H_out - 1) + 1, stride)
+            columns = slice(dj, dj + stride * (W_out - 1) + 1, stride)
+            dx_pad[:, :, rows, columns] += dcols[:, :, di, dj]
+    H_pad, W_pad = dx_pad.shape[2:]
+    dx = dx_pad[:, :, padding:H_pad - padding, padding:W_pad - padding]
+    return dx, dw, db
+    ### END SOLUTION
