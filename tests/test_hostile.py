@@ -50,3 +50,35 @@ def test_nothing_escaped(graded):
     assert not (ROOT / "results.json").exists()
     for results in out.glob("*/results.json"):
         assert json.loads(results.read_text())["score"] < 1000
+
+
+def test_symlinked_module_is_not_followed(tmp_path):
+    """A submission whose module is a link to the reference gets the release stub instead."""
+    from grader.demo import release_copy
+    from grader.grade import run_suite
+
+    sub = release_copy(tmp_path / "linker")
+    module = sub / "assignment" / "conv.py"
+    module.unlink()
+    module.symlink_to(ROOT / "solutions" / "conv.py")
+    records = run_suite(PARTS[0], sub, 0, best_level(), timeout=10)
+    assert records and score(records)[0] == 0
+
+
+def test_zip_entries_cannot_escape(tmp_path):
+    """Absolute paths and '..' in a zip are dropped when it is unpacked."""
+    import zipfile
+
+    from grader.grade import unpack
+
+    archive = tmp_path / "evil.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("../escaped.txt", "x")
+        zf.writestr("/tmp/absolute-escape.txt", "x")
+        zf.writestr("assignment/conv.py", "x = 1\n")
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    root = unpack(archive, scratch)
+    assert (root / "assignment" / "conv.py").exists()
+    assert not (tmp_path / "escaped.txt").exists() and not (scratch / "escaped.txt").exists()
+    assert not Path("/tmp/absolute-escape.txt").exists()

@@ -65,3 +65,14 @@ def test_strip_solutions_names_the_section():
 def test_strip_solutions_rejects_malformed_regions(bad):
     with pytest.raises(ValueError):
         strip_solutions(bad, "nb")
+
+
+def test_one_repository_address():
+    """The Colab links and the notebooks' setup cells point at the repository named in pyproject.toml."""
+    url = re.search(r'^repository = "(.+)"$', (ROOT / "pyproject.toml").read_text(), re.M).group(1)
+    readme = (ROOT / "README.md").read_text()
+    slug = url.removeprefix("https://github.com/")
+    for part in PARTS:
+        notebook = (ROOT / "notebooks" / f"{part.notebook}.ipynb").read_text()
+        assert f'REPOSITORY = \\"{url}\\"' in notebook, part.notebook
+        assert f"colab.research.google.com/github/{slug}/blob/main/notebooks/{part.notebook}.ipynb" in readme
