@@ -19,7 +19,7 @@ lab: $(STAMP)  ## JupyterLab on the notebooks
 	$(VENV)/bin/jupyter lab notebooks/
 
 bench: $(STAMP)  ## benchmarks: our numpy code against torch, side by side
-	$(PY) -m bench.bench_conv
+	$(PY) -m bench
 
 release: $(STAMP)  ## regenerate assignment/ stubs and notebooks/ from solutions/
 	$(PY) -m grader release

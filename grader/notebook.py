@@ -37,6 +37,7 @@ c.Execute.timeout = {timeout}
 c.Execute.allow_errors = True
 c.KernelManager.transport = "ipc"
 c.KernelManager.ip = {ipc!r}
+c.KernelManager.connection_file = {connection!r}
 """
 
 
@@ -129,7 +130,7 @@ class NotebookGrader:
         workdir = course / "autograded" / student / self.part.name if student else course
         (course / "nbgrader_config.py").write_text(CONFIG.format(
             root=str(course), part=self.part.name, module=f"assignment/{self.part.name}.py",
-            timeout=self.timeout, ipc=str(workdir / ".kernel-ipc")))
+            timeout=self.timeout, ipc=str(workdir / ".kernel-ipc"), connection=str(workdir / ".kernel.json")))
         env = {"PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
                "HOME": str(course), "JUPYTER_PATH": str(course), "JUPYTER_RUNTIME_DIR": str(course / "runtime"),
                "JUPYTER_CONFIG_DIR": str(course / "config"), "MPLBACKEND": "Agg", "PYTHONWARNINGS": "ignore",
@@ -137,6 +138,7 @@ class NotebookGrader:
         try:
             proc = subprocess.run([sys.executable, "-m", "grader.notebook", str(course), self.part.name, student],
                                   cwd=course, env=env, capture_output=True, text=True, timeout=self.timeout * 4)
+            (course / "nbgrader-log.txt").write_text(proc.stderr)
             return json.loads(proc.stdout.strip().splitlines()[-1])
         except (subprocess.TimeoutExpired, ValueError, IndexError):
             return "nbgrader did not finish"
@@ -152,7 +154,7 @@ class NotebookGrader:
         argv += ["--exec", sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
         hidden = [str(p) for p in hidden if Path(p).exists()]
         (spec / "kernel.json").write_text(json.dumps({
-            "argv": _confined_command(self.level, workdir, hidden, argv),
+            "argv": _confined_command(self.level, workdir, hidden, argv, newroot=course / "rootfs"),
             "display_name": "Python 3 (course sandbox)", "language": "python"}))
 
     def grade(self, submission, student, outdir):
@@ -172,9 +174,10 @@ class NotebookGrader:
             workdir = course / "autograded" / student / part.name
             self._write_kernelspec(course, workdir)
             records = self._run(course, student)
-            if not isinstance(records, list):
-                return all_zero(part, f"The notebook could not be graded: {records}")
             outdir.mkdir(parents=True, exist_ok=True)
+            if not isinstance(records, list):  # keep nbgrader's log for the instructor
+                shutil.copyfile(course / "nbgrader-log.txt", outdir / f"{part.notebook}.grading-log.txt")
+                return all_zero(part, f"The notebook could not be graded: {records}")
             for made in (workdir / f"{part.notebook}.ipynb",
                          course / "feedback" / student / part.name / f"{part.notebook}.html"):
                 if made.exists():
@@ -248,10 +251,11 @@ def steps(course, part_name, student):
     api = NbGraderAPI(CourseDirectory(config=config), config=config)
     if not student:
         done = api.generate_assignment(part_name, force=True)
-        return None if done["success"] else _last_line(done.get("error") or done.get("log"))
+        return None if done["success"] else _reason(done.get("error") or done.get("log"))
     done = api.autograde(part_name, student, force=True, create=True)
     if not done["success"]:
-        return _last_line(done.get("error") or done.get("log"))
+        print(done.get("log", ""), done.get("error", ""), file=sys.stderr)
+        return _reason(done.get("error") or done.get("log"))
     records = trusted_scores(Path(course), PARTS[part_name], student)
     api.generate_feedback(part_name, student, force=True)
     return records
@@ -269,9 +273,11 @@ def _copy_notebook(src, dest):
     return None
 
 
-def _last_line(text):
-    lines = [line for line in (text or "").strip().splitlines() if line.strip()]
-    return lines[-1] if lines else "no details"
+def _reason(log):
+    """The most telling line of an nbgrader failure log (its last exception that is not a summary)."""
+    lines = [line.strip() for line in (log or "").splitlines()
+             if ("Error" in line or "Exception" in line) and "see the" not in line]
+    return lines[-1][:300] if lines else "nbgrader failed (see the grading log)"
 
 
 if __name__ == "__main__":

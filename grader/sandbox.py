@@ -46,22 +46,48 @@ def secret_paths():
     return [ROOT / "solutions", ROOT / "grader", ROOT / "tests", ROOT / ".git"]
 
 
-def _confined_command(level, workdir, hidden, argv):
-    """The command line that starts `argv` (a worker.py invocation) at the given isolation level."""
+SYSTEM_PATHS = ["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc/passwd", "/etc/group",
+                "/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/localtime", "/etc/fonts",
+                "/etc/alternatives", "/etc/ssl/certs"]
+
+
+def allowed_paths():
+    """What a sandbox sees besides its own folder: system programs and libraries, and this Python with
+    its installed packages. Not the course repository, the home folder, /tmp or other students' work."""
+    python = {sys.base_prefix, sys.base_exec_prefix, sys.prefix, sys.exec_prefix,
+              os.path.dirname(os.path.realpath(sys.executable))}
+    python |= {p for p in sys.path if p and os.path.isdir(p) and "-packages" in p}
+    paths = [p for p in SYSTEM_PATHS if os.path.lexists(p)]
+    for path in sorted(python):
+        if not any(path == a or path.startswith(a.rstrip("/") + "/") for a in paths):
+            paths.append(path)
+    return paths
+
+
+def _confined_command(level, workdir, hidden, argv, newroot=None):
+    """The command line that starts `argv` (a worker.py invocation) at the given isolation level;
+    `newroot` is an empty folder to build the sandbox's root in (default: beside `workdir`)."""
     workdir = str(workdir)
     if level == "bwrap":
-        cmd = ["bwrap", "--die-with-parent", "--unshare-all", "--new-session", "--ro-bind", "/", "/",
-               "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp", "--bind", workdir, workdir]
+        cmd = ["bwrap", "--die-with-parent", "--unshare-all", "--new-session", "--dev", "/dev", "--proc", "/proc",
+               "--tmpfs", "/tmp"]
+        for path in allowed_paths():
+            if os.path.islink(path):
+                cmd += ["--symlink", os.readlink(path), path]
+            else:
+                cmd += ["--ro-bind", path, path]
         for path in hidden:
             if os.path.isdir(path):
                 cmd += ["--tmpfs", str(path), "--remount-ro", str(path)]
             elif os.path.exists(path):
                 cmd += ["--ro-bind", "/dev/null", str(path)]
-        return cmd + ["--chdir", workdir] + argv
+        return cmd + ["--bind", workdir, workdir, "--chdir", workdir] + argv
     if level == "namespaces":
-        confine = ["--confine"] + [f"--hide={p}" for p in hidden]
+        newroot = Path(newroot or Path(workdir).parent / "rootfs")
+        newroot.mkdir(exist_ok=True)
+        confine = [f"--confine={newroot}"] + [f"--allow={p}" for p in allowed_paths()] + [f"--hide={p}" for p in hidden]
         return ["unshare", "--user", "--map-root-user", "--mount", "--net", "--pid", "--ipc", "--fork",
-                "--kill-child", "--mount-proc"] + argv[:4] + confine + argv[4:]
+                "--kill-child"] + argv[:4] + confine + argv[4:]
     return argv
 
 
@@ -72,9 +98,6 @@ def available_levels():
     with tempfile.TemporaryDirectory() as tmp:
         probe = Path(tmp) / "probe"
         probe.mkdir()
-        secret = Path(tmp) / "secret"
-        secret.mkdir()
-        (secret / "f").write_text("x")
         test = ("import os,sys; assert not os.path.exists(sys.argv[1]); "
                 "open(os.path.join(os.getcwd(), 'ok'), 'w').write('1')")
         for level in LEVELS[:-1]:
@@ -82,10 +105,9 @@ def available_levels():
                 continue
             if level == "namespaces" and not shutil.which("unshare"):
                 continue
-            argv = _worker_argv(probe, copy=False) + ["--exec", sys.executable, "-I", "-c", test,
-                                                      str(secret / "f")]
+            argv = _worker_argv(probe, copy=False) + ["--exec", sys.executable, "-I", "-c", test, worker.__file__]
             try:
-                proc = subprocess.run(_confined_command(level, probe, [secret], argv), capture_output=True,
+                proc = subprocess.run(_confined_command(level, probe, [], argv), capture_output=True,
                                       timeout=60)
                 if proc.returncode == 0 and (probe / "ok").exists():
                     found.append(level)

@@ -12,6 +12,7 @@ import ctypes
 import importlib
 import json
 import os
+import platform
 import resource
 import struct
 import sys
@@ -145,37 +146,64 @@ def read_message(stream, limit):
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
 MS_REMOUNT, MS_BIND, MS_REC = 32, 4096, 16384
 CLONE_NEWNS, CLONE_NEWUSER = 0x00020000, 0x10000000
+MNT_DETACH = 2
+PIVOT_ROOT = {"x86_64": 155, "aarch64": 41}  # syscall numbers (glibc has no wrapper)
 MOUNT_FLAGS = {"ro": MS_RDONLY, "nosuid": MS_NOSUID, "nodev": MS_NODEV, "noexec": MS_NOEXEC}
 
 
-def confine(workdir, hidden):
-    """Inside fresh user, mount, net and pid namespaces (we are root there): make every mount
-    read-only, hide `hidden` paths under empty read-only tmpfs, keep `workdir` writable, then enter
-    a nested user namespace so that none of this can be undone (mounts become locked, capabilities go)."""
+def confine(workdir, newroot, allowed, hidden):
+    """Inside fresh user, mount, net and pid namespaces (we are root there): build a new root file system
+    in `newroot` that holds only the `allowed` paths (read-only: the system's programs and libraries and
+    this Python with its packages), a fresh /proc, a few devices, a private /tmp and `workdir` (writable);
+    hide `hidden` paths inside it; chroot there; then enter a nested user namespace so that none of this
+    can be undone (the mounts become locked and the capabilities go)."""
     libc = ctypes.CDLL(None, use_errno=True)
 
     def mount(src, target, fstype, flags, data=None):
-        if libc.mount(src, target.encode(), fstype, flags, data) != 0:
+        if libc.mount(src, str(target).encode(), fstype, flags, data) != 0:
             raise OSError(ctypes.get_errno(), f"mount {target}: {os.strerror(ctypes.get_errno())}")
 
-    with open("/proc/self/mountinfo") as f:
-        mounts = [(line.split()[4], line.split()[5]) for line in f]
-    for target, opts in sorted(mounts, key=lambda m: len(m[0])):
-        target = target.encode().decode("unicode_escape")
-        flags = MS_REMOUNT | MS_BIND | MS_RDONLY
-        for opt in opts.split(","):
-            flags |= MOUNT_FLAGS.get(opt, 0)
+    def bind(path, writable=False, device=False):
+        target = newroot + path
+        if os.path.isdir(path):
+            os.makedirs(target, exist_ok=True)
+        else:
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            open(target, "a").close()
+        mount(path.encode(), target, None, MS_BIND | MS_REC)
+        flags = MS_REMOUNT | MS_BIND | MS_NOSUID | (0 if device else MS_NODEV) | (0 if writable else MS_RDONLY)
         try:
             mount(None, target, None, flags)
-        except OSError:
-            pass  # some pseudo file systems refuse; everything that holds files is read-only now
-    for path in hidden:
-        if os.path.isdir(path):
-            mount(b"none", path, b"tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV, b"size=4k,mode=0555")
+        except OSError:  # the source mount has noexec locked on: keep it
+            mount(None, target, None, flags | MS_NOEXEC)
+
+    mount(b"none", newroot, b"tmpfs", MS_NOSUID | MS_NODEV, b"size=1m,mode=0755")
+    for path in allowed:
+        if os.path.islink(path):
+            os.makedirs(os.path.dirname(newroot + path), exist_ok=True)
+            os.symlink(os.readlink(path), newroot + path)
         elif os.path.exists(path):
-            mount(b"/dev/null", path, None, MS_BIND)
-    mount(workdir.encode(), workdir, None, MS_BIND | MS_REC)
-    mount(None, workdir, None, MS_REMOUNT | MS_BIND | MS_NOSUID | MS_NODEV)
+            bind(path)
+    for device in ("null", "zero", "random", "urandom"):
+        bind(f"/dev/{device}", writable=device == "null", device=True)
+    os.makedirs(newroot + "/proc")
+    mount(b"proc", newroot + "/proc", b"proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+    os.makedirs(newroot + "/tmp")
+    mount(b"none", newroot + "/tmp", b"tmpfs", MS_NOSUID | MS_NODEV, b"size=64m,mode=1777")
+    bind(workdir, writable=True)
+    for path in hidden:
+        if os.path.isdir(newroot + path):
+            mount(b"none", newroot + path, b"tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV, b"size=4k,mode=0555")
+        elif os.path.exists(newroot + path):
+            mount(b"/dev/null", newroot + path, None, MS_BIND)
+    # pivot_root rather than chroot: a chrooted process may not create the nested user namespace.
+    os.chdir(newroot)
+    if libc.syscall(PIVOT_ROOT[platform.machine()], b".", b".") != 0:
+        raise OSError(ctypes.get_errno(), "pivot_root")
+    if libc.umount2(b".", MNT_DETACH) != 0:  # the old root, stacked on the new one, goes away
+        raise OSError(ctypes.get_errno(), "umount old root")
+    mount(None, "/", None, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
+    os.chdir(workdir)
     if libc.unshare(CLONE_NEWUSER | CLONE_NEWNS) != 0:
         raise OSError(ctypes.get_errno(), "nested user namespace")
 
@@ -241,7 +269,8 @@ def main():
 
     parser = argparse.ArgumentParser()
     parser.add_argument("workdir")
-    parser.add_argument("--confine", action="store_true")
+    parser.add_argument("--confine", metavar="NEWROOT", help="build a new root there (see confine)")
+    parser.add_argument("--allow", action="append", default=[])
     parser.add_argument("--hide", action="append", default=[])
     parser.add_argument("--memory", type=int, default=0)
     parser.add_argument("--cpu", type=int, default=0)
@@ -249,7 +278,7 @@ def main():
     parser.add_argument("--exec", nargs=argparse.REMAINDER, dest="command")
     opts = parser.parse_args()
     if opts.confine:
-        confine(opts.workdir, opts.hide)
+        confine(opts.workdir, opts.confine, opts.allow, opts.hide)
     limit_resources(opts.memory, opts.cpu, opts.file_size)
     os.chdir(opts.workdir)
     if opts.command:  # e.g. a Jupyter kernel that runs in the same confinement, with a clean environment

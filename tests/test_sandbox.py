@@ -1,5 +1,6 @@
 """The wire format accepts plain data only, and the sandbox confines what it runs."""
 import io
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -84,10 +85,16 @@ def test_calls_handles_and_errors(submission):
 def test_confinement(submission, tmp_path):
     from grader.sandbox import ROOT
 
+    import sys
+
     with Sandbox(submission, ["conv"], timeout=10) as box:
         assert not box.call("conv.exists", str(ROOT / "solutions" / "conv.py"))
         assert not box.call("conv.exists", str(ROOT / "grader" / "suites"))
-        with pytest.raises(StudentError, match="Read-only|Permission"):
+        assert not box.call("conv.exists", str(submission))  # nothing outside its own copy
+        assert box.call("conv.exists", sys.prefix)  # its Python is there, read-only
+        with pytest.raises(StudentError, match="Read-only"):
+            box.call("conv.write", str(Path(sys.prefix) / "planted.py"))
+        with pytest.raises(StudentError, match="No such file"):
             box.call("conv.write", str(tmp_path / "outside.txt"))
-    assert not (tmp_path / "outside.txt").exists()
+    assert not (tmp_path / "outside.txt").exists() and not (Path(sys.prefix) / "planted.py").exists()
     assert available_levels()[-1] == "process"
