@@ -178,18 +178,18 @@ def confine(workdir, newroot, allowed, hidden):
             mount(None, target, None, flags | MS_NOEXEC)
 
     mount(b"none", newroot, b"tmpfs", MS_NOSUID | MS_NODEV, b"size=1m,mode=0755")
+    os.makedirs(newroot + "/tmp")  # first: allowed paths and the workdir may lie below /tmp
+    mount(b"none", newroot + "/tmp", b"tmpfs", MS_NOSUID | MS_NODEV, b"size=64m,mode=1777")
+    os.makedirs(newroot + "/proc")
+    mount(b"proc", newroot + "/proc", b"proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+    for device in ("null", "zero", "random", "urandom"):
+        bind(f"/dev/{device}", writable=device == "null", device=True)
     for path in allowed:
         if os.path.islink(path):
             os.makedirs(os.path.dirname(newroot + path), exist_ok=True)
             os.symlink(os.readlink(path), newroot + path)
         elif os.path.exists(path):
             bind(path)
-    for device in ("null", "zero", "random", "urandom"):
-        bind(f"/dev/{device}", writable=device == "null", device=True)
-    os.makedirs(newroot + "/proc")
-    mount(b"proc", newroot + "/proc", b"proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
-    os.makedirs(newroot + "/tmp")
-    mount(b"none", newroot + "/tmp", b"tmpfs", MS_NOSUID | MS_NODEV, b"size=64m,mode=1777")
     bind(workdir, writable=True)
     for path in hidden:
         if os.path.isdir(newroot + path):
