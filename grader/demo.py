@@ -15,8 +15,12 @@ import nbformat
 from grader import grade
 from grader.parts import ROOT, built_parts
 
-DEMO_BUGS = {"conv": ["no_plus_one", "flipped_kernel", "fast_backward_ignores_stride"]}
-DEMO_TRICKS = {"conv": ["read_reference", "fake_equality", "torch_oracle"]}
+DEMO_BUGS = {"conv": ["size_no_plus_one", "fast_col2im_ignores_stride"],
+             "pooling": ["max_naive_last_max", "fast_max_reshape_only"],
+             "dilation": ["backward_taps_not_dilated", "rf_ignores_stride"]}
+DEMO_TRICKS = {"conv": ["read_reference", "torch_oracle"],
+               "pooling": ["torch_oracle"],
+               "dilation": ["torch_oracle"]}
 
 
 def release_copy(dest):

@@ -58,3 +58,15 @@ def test_mutant_loses_points(part, mutant, mutant_scores):
 
 def test_enough_mutants():
     assert sum(1 for p, _ in MUTANTS if p.name == "conv") >= 15
+
+
+def test_demo_samples_exist():
+    """The demo's sample bugs and tricks name real mutants and hostile submissions."""
+    from grader.demo import DEMO_BUGS, DEMO_TRICKS
+    from grader.parts import ROOT
+
+    for part in PARTS:
+        names = {m.name for p, m in MUTANTS if p is part}
+        assert set(DEMO_BUGS.get(part.name, [])) <= names
+        for trick in DEMO_TRICKS.get(part.name, []):
+            assert (ROOT / "tests" / "hostile" / part.name / f"{trick}.py").exists()
