@@ -3,8 +3,9 @@ import csv
 import html
 
 ISOLATION_NOTE = {
-    "bwrap": "bubblewrap sandbox (namespaces, read-only file system, no network)",
-    "namespaces": "namespace sandbox (user/mount/pid/net namespaces, read-only file system, no network)",
+    "bwrap": "bubblewrap sandbox (own namespaces; sees only system files, Python and its own folder; no network)",
+    "namespaces": "namespace sandbox (own user/mount/pid/net namespaces; sees only system files, Python and its "
+                  "own folder; no network)",
     "process": "WEAK: separate process with resource limits only (no file-system or network isolation)",
 }
 
@@ -69,11 +70,12 @@ def write_csv(path, table, parts):
 
 
 def class_table(table, parts):
-    header = f"{'submission':<24}" + "".join(f"{p.name:>14}" for p in parts) + f"{'total':>16}"
+    width = max([len("submission"), *map(len, table)]) + 2
+    header = f"{'submission':<{width}}" + "".join(f"{p.name:>12}" for p in parts) + f"{'total':>12}"
     lines = [header, "-" * len(header)]
     for name, results in sorted(table.items()):
-        cells = "".join(f"{'%g/%g' % part_scores(results, p.name):>14}" for p in parts)
-        lines.append(f"{name:<24}{cells}{'%g/%g' % (results['score'], results['extra_data']['max_score']):>16}")
+        cells = "".join(f"{'%g/%g' % part_scores(results, p.name):>12}" for p in parts)
+        lines.append(f"{name:<{width}}{cells}{'%g/%g' % (results['score'], results['extra_data']['max_score']):>12}")
     level = {r["extra_data"]["isolation"] for r in table.values()}
     lines.append(f"\nisolation: {', '.join(sorted(level)) or 'n/a'}; written answers count once their scores "
                  "are given with --manual")
