@@ -190,3 +190,79 @@ def show_matrix(a, title=None, xlabel=None, ylabel=None, cmap="viridis", annotat
         ax.set_title(title, fontsize=10)
     fig.tight_layout()
     return fig
+
+
+def show_pooling(x, kernel_size, stride=None, mode="max", title=None):
+    """Diagram of pooling one small 2-D map x (H, W): the input with its values and every window outlined
+    (one colour per window), the entry max pooling picks in each window circled (the first maximum in
+    row-major order), and the output grid coloured like its windows. Computed here with plain loops.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    stride = kernel_size if stride is None else stride
+    H, W = x.shape
+    H_out, W_out = (H - kernel_size) // stride + 1, (W - kernel_size) // stride + 1
+    out = np.zeros((H_out, W_out))
+    fig, (ax_in, ax_out) = plt.subplots(1, 2, figsize=(0.55 * (W + W_out) + 2.2, 0.55 * max(H, H_out) + 1.1),
+                                        gridspec_kw={"width_ratios": [W, max(W_out, 1)]})
+    for ax, grid in ((ax_in, x), (ax_out, out)):
+        ax.set_xlim(-0.5, grid.shape[1] - 0.5)
+        ax.set_ylim(grid.shape[0] - 0.5, -0.5)
+        ax.set_aspect("equal")
+        ax.set_xticks([])
+        ax.set_yticks([])
+    used = np.zeros_like(x, dtype=bool)
+    for i in range(H_out):
+        for j in range(W_out):
+            colour = _WINDOW_COLOURS[(i * W_out + j) % len(_WINDOW_COLOURS)]
+            window = x[i * stride:i * stride + kernel_size, j * stride:j * stride + kernel_size]
+            used[i * stride:i * stride + kernel_size, j * stride:j * stride + kernel_size] = True
+            out[i, j] = window.max() if mode == "max" else window.mean()
+            inset = 0.06 * ((i + j) % 3)  # overlapping windows stay distinguishable
+            ax_in.add_patch(Rectangle((j * stride - 0.5 + inset, i * stride - 0.5 + inset), kernel_size - 2 * inset,
+                                      kernel_size - 2 * inset, fill=False, edgecolor=colour, linewidth=2.2))
+            if mode == "max":
+                di, dj = np.unravel_index(np.argmax(window), window.shape)
+                ax_in.add_patch(plt.Circle((j * stride + dj, i * stride + di), 0.36, fill=False, edgecolor=colour,
+                                           linewidth=1.6))
+            ax_out.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, facecolor=colour, alpha=0.35, edgecolor="black"))
+            ax_out.text(j, i, f"{out[i, j]:g}", ha="center", va="center", fontsize=10)
+    for (i, j), v in np.ndenumerate(x):
+        ax_in.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=not used[i, j], facecolor="0.85", hatch=None
+                                  if used[i, j] else "//", edgecolor="0.6", linewidth=0.5))
+        ax_in.text(j, i, f"{v:g}", ha="center", va="center", fontsize=9)
+    ax_in.set_title(f"input {H}x{W}, {kernel_size}x{kernel_size} windows, stride {stride}", fontsize=9)
+    ax_out.set_title(f"{mode} pooled {H_out}x{W_out}", fontsize=9)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def show_receptive_fields(maps, titles=None, boxes=None, suptitle=None, cmap="magma"):
+    """Show 2-D maps side by side as heat maps (their sizes may differ), e.g. the gradient of one output unit
+    with respect to the input, or the taps of dilated kernels. Zero cells are drawn black.
+
+    boxes: None, or one entry per map, None or (top, left, height, width): a rectangle drawn around those
+    cells (e.g. the receptive field a formula predicts). Small maps get thin lines between the cells.
+    """
+    maps = [np.asarray(m, dtype=np.float64) for m in maps]
+    boxes = boxes or [None] * len(maps)
+    fig, axes = plt.subplots(1, len(maps), figsize=(3.3 * len(maps), 3.7 + (0.3 if suptitle else 0)), squeeze=False)
+    for k, (ax, m) in enumerate(zip(axes.flat, maps)):
+        high = float(np.abs(m).max()) or 1.0
+        ax.imshow(np.abs(m), cmap=cmap, vmin=0, vmax=high, interpolation="nearest")
+        if max(m.shape) <= 40:
+            ax.set_xticks(np.arange(-0.5, m.shape[1]), minor=True)
+            ax.set_yticks(np.arange(-0.5, m.shape[0]), minor=True)
+            ax.grid(which="minor", color="0.35", linewidth=0.4)
+            ax.tick_params(which="both", length=0)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        if boxes[k] is not None:
+            top, left, height, width = boxes[k]
+            ax.add_patch(Rectangle((left - 0.5, top - 0.5), width, height, fill=False, edgecolor="cyan", linewidth=2))
+        ax.set_title(titles[k] if titles else "", fontsize=9)
+    if suptitle:
+        fig.suptitle(suptitle, fontsize=10)
+    fig.tight_layout()
+    return fig

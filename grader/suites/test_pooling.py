@@ -232,25 +232,31 @@ def test_bad_arguments(student, rng):
 
 @pytest.mark.points(2)
 def test_vectorised_speed(student, rng):
-    """max_pool_forward/backward and avg_pool_forward/backward are at least 12x faster than naive loops"""
-    # many small windows per channel, so that loops over H' and W' show; float32 halves the transfer time
-    x = rng.standard_normal((2, 4, 96, 96)).astype(np.float32)
-    fast = 0.0
+    """each vectorised pooling function is at least 10x faster than naive loops on many small windows"""
+    # 2x2 windows at stride 1: one window per pixel, so a Python loop over H' and W' shows; float32 and a
+    # small batch keep the transfer to the sandbox short next to the work
+    x = rng.standard_normal((1, 2, 128, 128)).astype(np.float32)
+    fast = {}
     for kind, (forward, backward) in KINDS.items():
-        out, cache = forward(x, 3, 2)
+        out, cache = forward(x, 2, 1)
         dout = rng.standard_normal(out.shape).astype(np.float32)
-        result = call_forward(student, f"pooling.{kind}_pool_forward", x, 3, 2)
-        assert_close(result[0], out, f"{kind}_pool_forward output", context=describe(x=x, kernel_size=3, stride=2),
+        result = call_forward(student, f"pooling.{kind}_pool_forward", x, 2, 1)
+        assert_close(result[0], out, f"{kind}_pool_forward output", context=describe(x=x, kernel_size=2, stride=1),
                      **TOL[np.float32])
-        fast += (student.time(f"pooling.{kind}_pool_forward", x, 3, stride=2, repeat=5)
-                 + student.time(f"pooling.{kind}_pool_backward", dout, result[1], repeat=5))
+        fast[f"{kind}_pool_forward"] = student.time(f"pooling.{kind}_pool_forward", x, 2, stride=1, repeat=5)
+        fast[f"{kind}_pool_backward"] = student.time(f"pooling.{kind}_pool_backward", dout, result[1], repeat=5)
+    naive = {}
     with student.stopped():  # nothing of the student's runs while the trusted side measures the loops
-        start = time.perf_counter()
         for kind in KINDS:
-            out, cache = getattr(ref, f"{kind}_pool_forward_naive")(x, 3, 2)
+            start = time.perf_counter()
+            out, cache = getattr(ref, f"{kind}_pool_forward_naive")(x, 2, 1)
+            naive[f"{kind}_pool_forward"] = time.perf_counter() - start
+            start = time.perf_counter()
             getattr(ref, f"{kind}_pool_backward_naive")(out, cache)
-        naive = time.perf_counter() - start
-    fast = max(fast, 1e-6)
-    assert naive / fast >= 12, (f"the vectorised forward + backward passes took {fast * 1e3:.1f} ms, only "
-                                f"{naive / fast:.0f}x faster than naive loops ({naive * 1e3:.0f} ms); "
-                                "remove the Python loops over N, C, H' and W'")
+            naive[f"{kind}_pool_backward"] = time.perf_counter() - start
+    for name, seconds in fast.items():
+        seconds = max(seconds, 1e-6)
+        assert naive[name] / seconds >= 10, (
+            f"{name} took {seconds * 1e3:.1f} ms, only {naive[name] / seconds:.0f}x faster than naive loops "
+            f"({naive[name] * 1e3:.0f} ms) on {describe(x=x)} with 2x2 windows at stride 1; "
+            "remove the Python loops over N, C, H' and W'")

@@ -1,0 +1,268 @@
+# Your module for notebook 02_pooling: replace each `raise NotImplementedError` with your code.
+# (Generated from the course source by `python -m grader release`; your edits here are what is graded.)
+"""Notebook 02: pooling layers in numpy.
+
+A pooling layer slides a kernel_size x kernel_size window over every channel of its input, on its own,
+and replaces each window by one number: its maximum (max pooling) or its mean (average pooling).
+It keeps the depth C, has no parameters, and in this course uses no padding.
+
+Conventions (shared by the whole course):
+- NCHW layout: x (N, C, H, W).
+- Forward functions return (out, cache); backward functions take (dout, cache).
+- `stride=None` means stride = kernel_size (non-overlapping windows, the usual 2x2/2).
+- Output sizes floor as in PyTorch (ceil_mode=False); windows that would run off the edge are dropped:
+      H' = (H - kernel_size) // stride + 1      (and likewise W')
+- Hyper-parameters are integers; inputs are never modified; the dtype is preserved.
+- Max pooling sends each window's gradient to its first maximum in row-major order (as torch does).
+- Naive versions loop explicitly; fast versions have no Python loop over N, C, H' or W'
+  (a loop over the kernel_size * kernel_size offsets inside the window is fine).
+"""
+
+import numpy as np
+
+NOTEBOOK = "02_pooling"
+
+
+# ---------------------------------------------------------------------------
+# Argument checks (provided: they run before your code and explain bad input)
+# ---------------------------------------------------------------------------
+
+def _is_int(value):
+    """True for Python and numpy integers, False for bools, floats and anything else."""
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+def _require_positive_int(name, value):
+    """Raise ValueError unless value is an integer >= 1 (bools, floats and pairs are refused)."""
+    if isinstance(value, (tuple, list)):
+        raise ValueError(f"{name} must be one integer (square windows only in this course), got {value!r}")
+    if not _is_int(value):
+        if isinstance(value, (float, np.floating)) and float(value).is_integer():
+            hint = f"write {name}={int(value)}"
+        else:
+            hint = "pass a whole number (int)"
+        raise ValueError(f"{name} must be an integer, got {value!r} ({type(value).__name__}); {hint}")
+    if value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value}")
+
+
+def _require_array(name, value, layout):
+    """Raise ValueError unless value is a non-empty floating-point ndarray with the axes named in layout."""
+    if not isinstance(value, np.ndarray):
+        raise ValueError(f"{name} must be a numpy array of shape {layout}, got {type(value).__name__}; "
+                         f"convert it with np.asarray({name}, dtype=np.float64)")
+    rank = len([axis for axis in layout.strip("()").split(",") if axis.strip()])
+    if value.ndim != rank:
+        hint = f" (for a single image use {name}[None])" if name == "x" and value.ndim == 3 else ""
+        raise ValueError(f"{name} must have {rank} axes {layout}, got shape {value.shape}{hint}")
+    if not np.issubdtype(value.dtype, np.floating):
+        raise ValueError(f"{name} must hold floating-point numbers, got dtype {value.dtype}; "
+                         f"convert it with {name}.astype(np.float64)")
+    if value.size == 0:
+        raise ValueError(f"{name} must not be empty, got shape {value.shape}")
+
+
+def _check_pool_args(x, kernel_size, stride):
+    """Validate the arguments of the pooling forward functions."""
+    _require_array("x", x, "(N, C, H, W)")
+    _require_positive_int("kernel_size", kernel_size)
+    if stride is not None:
+        _require_positive_int("stride", stride)
+    H, W = x.shape[2:]
+    if kernel_size > H or kernel_size > W:
+        raise ValueError(f"the {kernel_size}x{kernel_size} window is larger than the {H}x{W} input "
+                         f"(pooling uses no padding here); use a smaller kernel_size")
+
+
+def _check_dout(dout, layout="(N, C, H', W')"):
+    """Validate the upstream gradient of a backward function."""
+    _require_array("dout", dout, layout)
+
+
+# ---------------------------------------------------------------------------
+# Max pooling with loops
+# ---------------------------------------------------------------------------
+
+def max_pool_forward_naive(x, kernel_size, stride=None):
+    """Forward pass of max pooling, with explicit loops over N, C, H' and W'.
+
+    out[n, c, i, j] = max of x[n, c, i*stride : i*stride + kernel_size, j*stride : j*stride + kernel_size]
+
+    Notebook section: 1. Max pooling
+
+    Inputs:
+    - x: input of shape (N, C, H, W), floating point.
+    - kernel_size: int k >= 1, windows are k x k (k <= H and k <= W).
+    - stride: int >= 1 or None (None means stride = kernel_size).
+
+    Returns a tuple of:
+    - out: output of shape (N, C, H', W'), dtype of x, where
+        H' = (H - kernel_size) // stride + 1
+        W' = (W - kernel_size) // stride + 1
+    - cache: what max_pool_backward_naive needs.
+    """
+    _check_pool_args(x, kernel_size, stride)
+    raise NotImplementedError('max_pool_forward_naive: write this in notebooks/02_pooling.ipynb, section 1. Max pooling')
+
+
+def max_pool_backward_naive(dout, cache):
+    """Backward pass of max pooling, with explicit loops over N, C, H' and W'.
+
+    Each window passes its gradient dout[n, c, i, j] to the one input position that held its maximum;
+    when several positions tie, to the first of them in row-major order (as torch does). Overlapping
+    windows (stride < kernel_size) add up their gradients.
+
+    Notebook section: 1. Max pooling
+
+    Inputs:
+    - dout: upstream gradient of shape (N, C, H', W').
+    - cache: the cache returned by max_pool_forward_naive.
+
+    Returns:
+    - dx: gradient with respect to x, shape (N, C, H, W), dtype of x.
+    """
+    _check_dout(dout)
+    raise NotImplementedError('max_pool_backward_naive: write this in notebooks/02_pooling.ipynb, section 1. Max pooling')
+
+
+# ---------------------------------------------------------------------------
+# Average pooling with loops
+# ---------------------------------------------------------------------------
+
+def avg_pool_forward_naive(x, kernel_size, stride=None):
+    """Forward pass of average pooling, with explicit loops over N, C, H' and W'.
+
+    out[n, c, i, j] = mean of the kernel_size x kernel_size window of x[n, c] at (i*stride, j*stride)
+
+    Notebook section: 2. Average pooling
+
+    Inputs and output sizes: as max_pool_forward_naive.
+
+    Returns a tuple of:
+    - out: output of shape (N, C, H', W'), dtype of x.
+    - cache: what avg_pool_backward_naive needs.
+    """
+    _check_pool_args(x, kernel_size, stride)
+    raise NotImplementedError('avg_pool_forward_naive: write this in notebooks/02_pooling.ipynb, section 2. Average pooling')
+
+
+def avg_pool_backward_naive(dout, cache):
+    """Backward pass of average pooling, with explicit loops over N, C, H' and W'.
+
+    Every position of a window gets dout[n, c, i, j] / (kernel_size * kernel_size); overlapping windows
+    add up their gradients.
+
+    Notebook section: 2. Average pooling
+
+    Inputs:
+    - dout: upstream gradient of shape (N, C, H', W').
+    - cache: the cache returned by avg_pool_forward_naive.
+
+    Returns:
+    - dx: gradient with respect to x, shape (N, C, H, W), dtype of x.
+    """
+    _check_dout(dout)
+    raise NotImplementedError('avg_pool_backward_naive: write this in notebooks/02_pooling.ipynb, section 2. Average pooling')
+
+
+# ---------------------------------------------------------------------------
+# Vectorised pooling: one loop over the k * k offsets inside the window
+# ---------------------------------------------------------------------------
+
+def max_pool_forward(x, kernel_size, stride=None):
+    """Vectorised forward pass of max pooling, correct for any stride (overlapping windows too).
+
+    Idea: for every offset (di, dj) inside the window, the strided slice
+        x[:, :, di : di + stride*(H'-1) + 1 : stride, dj : dj + stride*(W'-1) + 1 : stride]
+    has shape (N, C, H', W') and holds that offset's value of every window; the output is the
+    element-wise maximum of these kernel_size**2 slices. No Python loop over N, C, H' or W'.
+
+    Notebook section: 3. Vectorised pooling
+
+    Inputs and outputs: as max_pool_forward_naive (same values), with
+        H' = (H - kernel_size) // stride + 1,  W' = (W - kernel_size) // stride + 1.
+    The cache is what max_pool_backward needs.
+    """
+    _check_pool_args(x, kernel_size, stride)
+    raise NotImplementedError('max_pool_forward: write this in notebooks/02_pooling.ipynb, section 3. Vectorised pooling')
+
+
+def max_pool_backward(dout, cache):
+    """Vectorised backward pass of max pooling.
+
+    Visit the window offsets (di, dj) in row-major order. At each offset, the windows whose value there
+    equals their maximum, and that have not been served yet, send their gradient to that position: this
+    is the first maximum of each window, as in the naive version. Overlapping windows add up.
+
+    Notebook section: 3. Vectorised pooling
+
+    Inputs and outputs: as max_pool_backward_naive, with the cache of max_pool_forward.
+    """
+    _check_dout(dout)
+    raise NotImplementedError('max_pool_backward: write this in notebooks/02_pooling.ipynb, section 3. Vectorised pooling')
+
+
+def avg_pool_forward(x, kernel_size, stride=None):
+    """Vectorised forward pass of average pooling, correct for any stride (overlapping windows too).
+
+    The output is the sum of the kernel_size**2 strided slices (one per offset inside the window, as
+    in max_pool_forward) divided by kernel_size**2. No Python loop over N, C, H' or W'.
+
+    Notebook section: 3. Vectorised pooling
+
+    Inputs and outputs: as avg_pool_forward_naive (same values up to rounding).
+    The cache is what avg_pool_backward needs.
+    """
+    _check_pool_args(x, kernel_size, stride)
+    raise NotImplementedError('avg_pool_forward: write this in notebooks/02_pooling.ipynb, section 3. Vectorised pooling')
+
+
+def avg_pool_backward(dout, cache):
+    """Vectorised backward pass of average pooling: every offset's strided slice of dx gets
+    dout / kernel_size**2 added (overlapping windows add up).
+
+    Notebook section: 3. Vectorised pooling
+
+    Inputs and outputs: as avg_pool_backward_naive, with the cache of avg_pool_forward.
+    """
+    _check_dout(dout)
+    raise NotImplementedError('avg_pool_backward: write this in notebooks/02_pooling.ipynb, section 3. Vectorised pooling')
+
+
+# ---------------------------------------------------------------------------
+# Global average pooling
+# ---------------------------------------------------------------------------
+
+def global_avg_pool_forward(x):
+    """Global average pooling: the mean of each whole channel (GoogLeNet uses it instead of big FC layers).
+
+    out[n, c] = mean over h, w of x[n, c, h, w]
+
+    Notebook section: 4. Global average pooling
+
+    Inputs:
+    - x: input of shape (N, C, H, W), floating point.
+
+    Returns a tuple of:
+    - out: output of shape (N, C), dtype of x.
+    - cache: what global_avg_pool_backward needs.
+    """
+    _require_array("x", x, "(N, C, H, W)")
+    raise NotImplementedError('global_avg_pool_forward: write this in notebooks/02_pooling.ipynb, section 4. Global average pooling')
+
+
+def global_avg_pool_backward(dout, cache):
+    """Backward pass of global average pooling: every position of channel c of image n gets
+    dout[n, c] / (H * W).
+
+    Notebook section: 4. Global average pooling
+
+    Inputs:
+    - dout: upstream gradient of shape (N, C).
+    - cache: the cache returned by global_avg_pool_forward.
+
+    Returns:
+    - dx: gradient with respect to x, shape (N, C, H, W), dtype of x.
+    """
+    _check_dout(dout, "(N, C)")
+    raise NotImplementedError('global_avg_pool_backward: write this in notebooks/02_pooling.ipynb, section 4. Global average pooling')
