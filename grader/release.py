@@ -26,7 +26,7 @@ HEADER = ('# Your module for notebook {nb}: replace each `raise NotImplementedEr
 def strip_solutions(source, notebook):
     """Replace every solution region in a Python module with a stub that names its notebook section."""
     tree = ast.parse(source)
-    funcs = [n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
+    funcs = [n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))]
     out, inside = [], False
     for lineno, line in enumerate(source.splitlines(keepends=True), start=1):
         marker = line.strip()
@@ -47,14 +47,18 @@ def strip_solutions(source, notebook):
 
 
 def _stub(indent, lineno, funcs, notebook):
-    enclosing = [f for f in funcs if f.lineno <= lineno <= f.end_lineno]
-    if not enclosing:
+    """The stub for a region at `lineno`; the section comes from the innermost enclosing function's
+    docstring, or else from its class's docstring (for methods such as __init__)."""
+    enclosing = sorted((f for f in funcs if f.lineno <= lineno <= f.end_lineno), key=lambda f: -f.lineno)
+    if not enclosing or not isinstance(enclosing[0], (ast.FunctionDef, ast.AsyncFunctionDef)):
         raise ValueError(f"line {lineno}: a solution region must sit inside a function")
-    func = max(enclosing, key=lambda f: f.lineno)
-    found = SECTION.search(ast.get_docstring(func) or "")
+    found = next((m for m in (SECTION.search(ast.get_docstring(f) or "") for f in enclosing) if m), None)
+    func = enclosing[0]
     if not found:
-        raise ValueError(f"{func.name}: its docstring needs a 'Notebook section: ...' line")
-    message = f"{func.name}: write this in notebooks/{notebook}.ipynb, section {found.group(1).strip()}"
+        raise ValueError(f"{func.name}: its docstring (or its class's) needs a 'Notebook section: ...' line")
+    cls = next((f for f in enclosing if isinstance(f, ast.ClassDef)), None)
+    name = f"{cls.name}.{func.name}" if cls else func.name
+    message = f"{name}: write this in notebooks/{notebook}.ipynb, section {found.group(1).strip()}"
     return f"{indent}raise NotImplementedError({message!r})\n"
 
 

@@ -147,8 +147,9 @@ class Sandbox:
     It starts lazily, is restarted after a crash or timeout, and is stopped on exit."""
 
     def __init__(self, submission, modules, level=None, timeout=60.0, memory=4 << 30, cpu=900,
-                 hidden=()):
+                 hidden=(), probe=False):
         self.submission, self.modules = Path(submission), list(modules)
+        self.probe = probe  # serve grader/probe.py's trusted helpers as `probe.<name>` (PyTorch parts)
         self.level = level or best_level()
         self.timeout, self.memory, self.cpu = timeout, memory, cpu
         self.hidden = [str(p) for p in [*secret_paths(), *hidden] if os.path.exists(p)]
@@ -163,6 +164,8 @@ class Sandbox:
         workdir = Path(self.tmp.name) / "work"
         workdir.mkdir()
         prepare_submission(self.submission, self.modules, workdir)
+        if self.probe:
+            shutil.copyfile(ROOT / "grader" / "probe.py", workdir / worker.PROBE_FILE)
         (workdir / "tmp").mkdir()
         argv = _worker_argv(workdir) + [f"--memory={self.memory}", f"--cpu={self.cpu}"]
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(workdir), "TMPDIR": str(workdir / "tmp"),

@@ -8,11 +8,12 @@ import pytest
 from tests.mutants import Mutant, apply
 from tests.mutants import conv as conv_mutants
 from tests.mutants import dilation as dilation_mutants
+from tests.mutants import lenet as lenet_mutants
 from tests.mutants import pooling as pooling_mutants
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 MUTANT_SETS = {"conv": conv_mutants.MUTANTS, "pooling": pooling_mutants.MUTANTS,
-               "dilation": dilation_mutants.MUTANTS}
+               "dilation": dilation_mutants.MUTANTS, "lenet": lenet_mutants.MUTANTS}
 PARAMS = [pytest.param(part, m, id=f"{part}-{m.name}") for part, mutants in MUTANT_SETS.items() for m in mutants]
 
 

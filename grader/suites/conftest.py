@@ -19,7 +19,8 @@ def pytest_configure(config):
 def student(request):
     part = PARTS[os.environ["GRADER_PART"]]
     box = Sandbox(os.environ["GRADER_SUBMISSION"], [part.name], level=os.environ.get("GRADER_ISOLATION") or None,
-                  timeout=float(os.environ.get("GRADER_TIMEOUT", "60")), hidden=forbidden_dirs(part))
+                  timeout=float(os.environ.get("GRADER_TIMEOUT", "60")), hidden=forbidden_dirs(part),
+                  probe=not part.numpy_only)
     request.addfinalizer(box.stop)
     return box
 
