@@ -266,3 +266,68 @@ def show_receptive_fields(maps, titles=None, boxes=None, suptitle=None, cmap="ma
         fig.suptitle(suptitle, fontsize=10)
     fig.tight_layout()
     return fig
+
+
+def plot_history(histories, title=None):
+    """Learning curves: training loss and test accuracy per epoch. `histories` is one History (a dict of
+    lists with "epoch", "train_loss", "test_acc") or a dict {run name: History} to overlay several runs."""
+    if "epoch" in histories:
+        histories = {"": histories}
+    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(10, 3.6))
+    for name, h in histories.items():
+        ax_loss.plot(h["epoch"], h["train_loss"], marker=".", label=name or None)
+        ax_acc.plot(h["epoch"], [100 * a for a in h["test_acc"]], marker=".", label=name or None)
+    ax_loss.set(xlabel="epoch", ylabel="training loss", yscale="log", title="loss")
+    ax_acc.set(xlabel="epoch", ylabel="test accuracy (%)", title="accuracy")
+    for ax in (ax_loss, ax_acc):
+        ax.grid(alpha=0.3)
+        if len(histories) > 1:
+            ax.legend()
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_confusion(labels, predictions, classes=None, title=None):
+    """The confusion matrix: row = true class, column = predicted class, each cell a count."""
+    labels, predictions = np.asarray(labels), np.asarray(predictions)
+    k = int(max(labels.max(), predictions.max())) + 1 if classes is None else len(classes)
+    matrix = np.zeros((k, k), dtype=np.int64)
+    np.add.at(matrix, (labels, predictions), 1)
+    names = classes or [str(i) for i in range(k)]
+    fig, ax = plt.subplots(figsize=(0.45 * k + 2, 0.45 * k + 1.5))
+    ax.imshow(matrix, cmap="Blues")
+    for (i, j), n in np.ndenumerate(matrix):
+        if n:
+            ax.text(j, i, n, ha="center", va="center", fontsize=8,
+                    color="white" if n > matrix.max() / 2 else "black")
+    ax.set(xticks=range(k), yticks=range(k), xticklabels=names, yticklabels=names, xlabel="predicted",
+           ylabel="true", title=title or f"{int(np.trace(matrix))} of {matrix.sum()} right")
+    fig.tight_layout()
+    return fig
+
+
+def show_most_wrong(images, labels, probs, k=12, classes=None):
+    """The k misclassified images the model was most sure about, titled 'true 3 / said 8 (97%)'.
+    images (N, 1, H, W) or (N, H, W); labels (N,); probs (N, K) from softmax."""
+    images, labels, probs = np.asarray(images), np.asarray(labels), np.asarray(probs)
+    predicted = probs.argmax(axis=1)
+    wrong = np.flatnonzero(predicted != labels)
+    wrong = wrong[np.argsort(-probs[wrong, predicted[wrong]])][:k]
+    names = classes or [str(i) for i in range(probs.shape[1])]
+    cols = max(1, min(6, len(wrong)))
+    rows = max(1, -(-len(wrong) // cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(1.8 * cols, 2.0 * rows), squeeze=False)
+    for ax in axes.flat:
+        ax.set_axis_off()
+    for ax, i in zip(axes.flat, wrong):
+        img = images[i][0] if images[i].ndim == 3 else images[i]
+        ax.imshow(img, cmap="gray_r")
+        ax.set_title(f"true {names[labels[i]]} / said {names[predicted[i]]}\n({probs[i, predicted[i]]:.0%})",
+                     fontsize=8)
+    if not len(wrong):
+        axes.flat[0].text(0.5, 0.5, "no mistakes", ha="center", va="center")
+    fig.suptitle(f"The {len(wrong)} most confident mistakes (of {int((predicted != labels).sum())})")
+    fig.tight_layout()
+    return fig
