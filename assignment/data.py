@@ -134,8 +134,9 @@ def random_shift(max_shift=2):
 
 class TensorLoader:
     """Batches (x, y) from tensors held in memory (on `device` when given: on a GPU the data is moved there
-    once). shuffle: a new order every epoch, reproducible from `seed`; augment: a function applied to each
-    x batch (e.g. random_shift()); drop_last: skip a last, smaller batch."""
+    once). shuffle: a new order every epoch; augment: a function applied to each x batch (e.g.
+    random_shift()); drop_last: skip a last, smaller batch. Epoch e's order and augmentation depend only
+    on (seed, e), so a run resumed from a checkpoint at epoch e (see set_epoch) sees the same batches."""
 
     def __init__(self, x, y, batch_size=128, shuffle=False, augment=None, seed=0, device=None, drop_last=False):
         if len(x) != len(y):
@@ -144,20 +145,29 @@ class TensorLoader:
             raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
         self.x, self.y = (x.to(device), y.to(device)) if device is not None else (x, y)
         self.batch_size, self.shuffle, self.augment, self.drop_last = batch_size, shuffle, augment, drop_last
-        self.generator = torch.Generator().manual_seed(seed)
+        self.seed, self.epoch = seed, 0
+
+    def set_epoch(self, epoch):
+        self.epoch = epoch
 
     def __len__(self):
         n = len(self.y)
         return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
 
     def __iter__(self):
-        n = len(self.y)
-        order = torch.randperm(n, generator=self.generator) if self.shuffle else torch.arange(n)
+        n, epoch_seed = len(self.y), self.seed * 100_003 + self.epoch
+        self.epoch += 1
+        order = torch.arange(n)
+        if self.shuffle:
+            order = torch.randperm(n, generator=torch.Generator().manual_seed(epoch_seed))
         order = order.to(self.x.device)
-        for i in range(len(self)):
-            idx = order[i * self.batch_size:(i + 1) * self.batch_size]
-            x = self.x[idx]
-            yield (self.augment(x) if self.augment else x), self.y[idx]
+        devices = [self.x.device] if self.x.device.type == "cuda" else []
+        with torch.random.fork_rng(devices=devices):  # augmentation draws from its own, seeded, stream
+            torch.manual_seed(epoch_seed)
+            for i in range(len(self)):
+                idx = order[i * self.batch_size:(i + 1) * self.batch_size]
+                x = self.x[idx]
+                yield (self.augment(x) if self.augment else x), self.y[idx]
 
 
 def digit_loaders(data, batch_size=128, device=None, augment=False, seed=0):

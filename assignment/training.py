@@ -165,6 +165,9 @@ def fit(model, train_loader, test_loader, optimizer, epochs, loss_fn=None, devic
                 else nullcontext())
     for epoch in range(start, epochs):
         began = time.perf_counter()
+        for loader in (train_loader, getattr(train_loader, "loader", None)):
+            if hasattr(loader, "set_epoch"):
+                loader.set_epoch(epoch)  # the same batches as an uninterrupted run
         label = f"{desc} epoch {epoch + 1}/{epochs}".strip()
         with autocast:
             if train_epoch is None:
