@@ -145,11 +145,14 @@ class ClassGrader:
         for nb in self.notebooks.values():
             nb.close()
 
-    def grade_one(self, name, root):
+    def grade_one(self, name, root, notebooks=None):
+        """Grade one unpacked submission; `notebooks=False` grades it by the hidden suites only (its results
+        then hold no notebook tests and say so, rather than showing them as failed)."""
+        notebooks = self.grade_notebooks if notebooks is None else notebooks
         outdir = self.out / name
         results_path = outdir / "results.json"
         mine = sorted((k[1], v) for k, v in self.manual.items() if k[0] == name)
-        fingerprint = submission_fingerprint(root, self.parts) + repr(mine)
+        fingerprint = submission_fingerprint(root, self.parts) + repr(mine) + ("" if notebooks else "+no-notebooks")
         if results_path.exists():
             try:
                 old = json.loads(results_path.read_text())
@@ -165,35 +168,43 @@ class ClassGrader:
             if records is None:
                 records = [dict(r, score=0, kind="auto", output="The grader could not run this test on your code.")
                            for r in self.suite_tests[part.name]]
-            if self.grade_notebooks:
+            if notebooks:
                 records += self.notebook_grader(part).grade(root, name, outdir)
             for record in records:
                 record["part"] = part.name
             tests += records
         apply_manual(tests, name, self.manual)
         results = report.results_json(tests, self.level, time.monotonic() - start,
-                                      {"grader": self.fingerprint, "submission": fingerprint})
+                                      {"grader": self.fingerprint, "submission": fingerprint,
+                                       "notebooks": "graded" if notebooks else "skipped"})
+        if not notebooks:
+            results["output"] += (" The notebooks were not graded in this run: the score counts the hidden "
+                                  "tests of the package only.")
         outdir.mkdir(parents=True, exist_ok=True)
         results_path.write_text(json.dumps(results, indent=1))
         (outdir / "feedback.html").write_text(report.feedback_html(name, results, self.parts))
         return results, False
 
-    def grade_all(self, submissions):
+    def grade_all(self, submissions, skip_notebooks=()):
+        """Grade `submissions` (folders or zips), `jobs` at a time; those also named in `skip_notebooks` (as
+        given in `submissions`) are graded by the hidden suites only, like all of them with notebooks=False."""
         self.out.mkdir(parents=True, exist_ok=True)
+        skip = {str(s) for s in skip_notebooks}
         taken, table = set(), {}
         with tempfile.TemporaryDirectory(prefix="course-unpack-") as scratch:
             named = []
             for sub in submissions:
                 name = safe_name(sub, taken)
                 try:
-                    named.append((name, unpack(sub, scratch)))
+                    named.append((name, unpack(sub, scratch), self.grade_notebooks and str(sub) not in skip))
                 except (ValueError, OSError, zipfile.BadZipFile) as exc:
                     print(f"skipped {sub}: {exc}", file=sys.stderr)
-            self.hidden += [root for _, root in named]  # no kernel may read any submission's originals
-            for part in self.parts if self.grade_notebooks else []:
-                self.notebook_grader(part)
+            self.hidden += [root for _, root, _ in named]  # no kernel may read any submission's originals
             with ThreadPoolExecutor(max_workers=max(1, self.jobs)) as pool:
-                futures = {name: pool.submit(self.grade_one, name, root) for name, root in named}
+                if any(notebooks for *_, notebooks in named):  # each part's nbgrader template, built at once
+                    list(pool.map(self.notebook_grader, self.parts))
+                futures = {name: pool.submit(self.grade_one, name, root, notebooks)
+                           for name, root, notebooks in named}
                 for name, future in futures.items():
                     table[name], reused = future.result()
                     print(f"{'reused' if reused else 'graded'} {name}: {report.score_line(table[name])}",

@@ -5,9 +5,11 @@ import subprocess
 import sys
 import zipfile
 
-from grader.demo import complete, release_copy
-from grader.grade import apply_manual, load_manual
-from grader.parts import ROOT, built_parts
+from grader import grade as grading
+from grader.demo import complete, mark_skipped, release_copy
+from grader.grade import ClassGrader, apply_manual, load_manual
+from grader.parts import PARTS, ROOT, built_parts
+from grader.report import class_table
 
 
 def grader(*args):
@@ -28,6 +30,7 @@ def test_grade_zip_and_folder_then_resume(tmp_path):
     assert {"name", "score", "max_score", "output", "visibility", "tags"} <= set(alice["tests"][0])
     assert all(t["tags"] == ["conv"] for t in alice["tests"])
     assert alice["extra_data"]["isolation"] in ("bwrap", "namespaces", "process")
+    assert alice["extra_data"]["notebooks"] == "skipped" and "not graded" in alice["output"]
     rows = {r["submission"]: r for r in csv.DictReader(open(out / "grades.csv"))}
     assert float(rows["bob"]["score"]) == 0 and float(rows["alice"]["conv"]) == alice["score"]
     assert "alice" in first.stdout and (out / "bob" / "feedback.html").exists()
@@ -36,6 +39,47 @@ def test_grade_zip_and_folder_then_resume(tmp_path):
                     "--skip-notebooks")
     assert second.returncode == 0 and "reused alice" in second.stderr
     assert json.loads((out / "alice" / "results.json").read_text()) == alice
+
+
+def test_notebooks_skipped_per_submission(tmp_path, monkeypatch):
+    """grade_all(skip_notebooks=...) grades those submissions by the suites only, and says so everywhere."""
+    graded = []
+
+    class FakeNotebooks:  # stands in for nbgrader (20 s a notebook): one 2-point cell, always right
+        def __init__(self, part, *args, **kwargs):
+            self.part = part
+
+        def grade(self, root, name, outdir):
+            graded.append(name)
+            return [{"name": "notebook:q", "title": f"{self.part.notebook} q", "score": 2, "max_score": 2,
+                     "output": "Correct.", "kind": "auto"}]
+
+        def close(self):
+            pass
+
+    monkeypatch.setattr(grading, "NotebookGrader", FakeNotebooks)
+    conv = [PARTS["conv"]]
+    alice, bob = str(complete(tmp_path / "alice", conv)), str(complete(tmp_path / "bob", conv))
+    out = tmp_path / "out"
+    table = ClassGrader(conv, out, jobs=2).grade_all([alice, bob], skip_notebooks=[bob])
+    assert graded == ["alice"]
+    a, b = table["alice"], table["bob"]
+    assert a["extra_data"]["notebooks"] == "graded" and b["extra_data"]["notebooks"] == "skipped"
+    assert [t for t in a["tests"] if t["extra_data"]["test"] == "notebook:q"]
+    assert not [t for t in b["tests"] if t["extra_data"]["test"].startswith("notebook:")]  # absent, not zero
+    assert b["score"] == b["extra_data"]["max_score"] == a["extra_data"]["max_score"] - 2 > 0
+    assert "not graded" in b["output"] and "not graded" not in a["output"]
+    assert "not graded" in (out / "bob" / "feedback.html").read_text()
+    assert json.loads((out / "bob" / "results.json").read_text()) == b
+    text = mark_skipped(class_table(table, conv), table)
+    rows = {line.split()[0]: line for line in text.splitlines() if line.startswith(("alice ", "bob "))}
+    assert rows["bob"].endswith(" *") and not rows["alice"].endswith("*") and "notebooks not graded" in text
+
+    # Graded again with its notebooks, bob is graded anew, not given the suites-only result; alice is reused.
+    again = ClassGrader(conv, out).grade_all([alice, bob])
+    assert graded == ["alice", "bob"] and again["alice"] == a
+    assert again["bob"]["score"] == a["score"] and again["bob"]["extra_data"]["notebooks"] == "graded"
+    assert mark_skipped(class_table(again, conv), again) == class_table(again, conv)
 
 
 def test_manual_scores_are_applied(tmp_path):
