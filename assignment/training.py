@@ -248,11 +248,12 @@ def feature_maps(model, x, layer_names):
 
 def digits_recipe(model, data, epochs=None, device=None, seed=0, lr=3e-3, **fit_args):
     """The course's recipe for LeNet-5 on the digits: Adam (lr 3e-3) with a cosine learning-rate decay over
-    the epochs, batches of 64 shifted at random by up to 2 pixels; 20 epochs (2 in smoke mode).
+    the epochs, batches of 64 shifted at random by up to 2 pixels. Epochs: 50 on scikit-learn's 1,437 training
+    digits, 10 on MNIST's 60,000 (each of its epochs is 40 times longer), 2 in smoke mode.
     Returns fit's History; `fit_args` go to fit (e.g. train_epoch=..., evaluate=..., checkpoint=...)."""
     from assignment import course, data as digit_data
 
-    epochs = epochs or course.smoke_or(full=20, smoke=2)
+    epochs = epochs or course.smoke_or(full=50 if data.source == "digits" else 10, smoke=2)
     device = device or pick_device(verbose=False)
     course.seed_everything(seed)
     train, test = digit_data.digit_loaders(data, batch_size=64, device=device, augment=True, seed=seed)
