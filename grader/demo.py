@@ -71,7 +71,9 @@ def with_bug(dest, parts, part, mutant_name):
 
 def with_trick(dest, parts, part, trick):
     complete(dest, parts)
-    shutil.copyfile(ROOT / "tests" / "hostile" / part.name / f"{trick}.py", dest / "assignment" / f"{part.name}.py")
+    from tests.hostile import trick_files
+
+    shutil.copyfile(trick_files(part.name)[trick], dest / "assignment" / f"{part.name}.py")
     return dest
 
 
