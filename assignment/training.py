@@ -147,6 +147,7 @@ def fit(model, train_loader, test_loader, optimizer, epochs, loss_fn=None, devic
     -> accuracy default to the toolkit's own; pass notebook 04's to use yours. scheduler.step() runs once
     per epoch. checkpoint: a file saved after every epoch (model, optimizer, scheduler, history); with
     resume=True training continues from it when it exists. bf16 / channels_last default to on for CUDA.
+    progress: a bar over the epochs, showing the last loss and test accuracy, and one over each epoch's batches.
     """
     device = device or pick_device(verbose=False)
     loss_fn = loss_fn or nn.CrossEntropyLoss()
@@ -163,7 +164,9 @@ def fit(model, train_loader, test_loader, optimizer, epochs, loss_fn=None, devic
         print(f"Resuming from {checkpoint}: {start} epoch(s) done")
     autocast = (torch.autocast(device_type=torch.device(device).type, dtype=torch.bfloat16) if bf16
                 else nullcontext())
-    for epoch in range(start, epochs):
+    epoch_bar = tqdm(range(start, epochs), desc=desc or "epochs", initial=start, total=epochs,
+                     disable=not progress)  # its postfix: the last epoch's loss and test accuracy
+    for epoch in epoch_bar:
         began = time.perf_counter()
         for loader in (train_loader, getattr(train_loader, "loader", None)):
             if hasattr(loader, "set_epoch"):
@@ -182,8 +185,7 @@ def fit(model, train_loader, test_loader, optimizer, epochs, loss_fn=None, devic
         for key, value in zip(History.KEYS, (epoch + 1, loss, train_acc, test_acc,
                                              time.perf_counter() - began, lr)):
             history[key].append(value)
-        if progress:
-            print(f"{label}: loss {loss:.4f}, test accuracy {test_acc:.2%} ({history['seconds'][-1]:.1f} s)")
+        epoch_bar.set_postfix(loss=f"{loss:.4f}", test_acc=f"{test_acc:.2%}")
         if checkpoint:
             _save(checkpoint, model, optimizer, scheduler, history)
     return history
