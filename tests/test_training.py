@@ -37,6 +37,45 @@ def test_smoke_subset_and_bad_source(capsys):
         data.load_digits("cifar")
 
 
+def fake_torchvision(monkeypatch, download_fails=False):
+    """A stand-in for torchvision.datasets.MNIST (uint8 28x28 images, int64 targets), offline."""
+    import sys
+    import types
+
+    class MNIST:
+        def __init__(self, root, train, download):
+            if download_fails:
+                raise OSError("no network")
+            n = 60 if train else 20
+            g = torch.Generator().manual_seed(int(train))
+            self.data = torch.randint(0, 256, (n, 28, 28), generator=g, dtype=torch.uint8)
+            self.targets = torch.arange(n) % 10
+
+        def __len__(self):
+            return len(self.targets)
+
+    package = types.ModuleType("torchvision")
+    package.datasets = types.SimpleNamespace(MNIST=MNIST)
+    monkeypatch.setitem(sys.modules, "torchvision", package)
+
+
+def test_mnist_is_padded_normalised_and_falls_back(monkeypatch, tmp_path, capsys):
+    fake_torchvision(monkeypatch)
+    mnist = data.load_digits("auto", smoke=False, root=tmp_path)
+    assert mnist.source == "mnist" and "60 train / 20 test" in mnist.note
+    assert mnist.train_x.shape == (60, 1, 32, 32) and mnist.test_x.shape == (20, 1, 32, 32)
+    assert abs(float(mnist.train_x.mean())) < 1e-4 and abs(float(mnist.train_x.std()) - 1) < 1e-4
+    border = torch.cat([mnist.train_x[..., :2, :].flatten(), mnist.train_x[..., -2:, :].flatten(),
+                        mnist.train_x[..., :2].flatten(), mnist.train_x[..., -2:].flatten()])
+    assert torch.all(border == border[0]) and float(border[0]) < float(mnist.train_x.mean())  # black padding
+    assert mnist.train_y.dtype == torch.int64
+    fake_torchvision(monkeypatch, download_fails=True)
+    assert data.load_digits("auto", smoke=False, root=tmp_path).source == "digits"
+    assert "could not be downloaded" in capsys.readouterr().out
+    with pytest.raises(RuntimeError, match="source='digits'"):
+        data.load_digits("mnist", smoke=False, root=tmp_path)
+
+
 def test_tensor_loader_batches_and_reshuffles():
     x, y = torch.arange(10.0).view(10, 1, 1, 1), torch.arange(10)
     loader = data.TensorLoader(x, y, batch_size=4, shuffle=True, seed=3)
