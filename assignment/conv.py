@@ -19,67 +19,29 @@ Conventions (shared by the whole course):
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from assignment.arguments import require_array, require_int, require_ints
+
 NOTEBOOK = "01_conv_layer"
 
 
 # ---------------------------------------------------------------------------
-# Argument checks (provided: they run before your code and explain bad input)
+# Argument checks (provided: they run before your code and explain bad input; the shared ones are in
+# assignment/arguments.py)
 # ---------------------------------------------------------------------------
-
-def _is_int(value):
-    """True for Python and numpy integers, False for bools, floats and anything else."""
-    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
-
-
-def _require_ints(**values):
-    """Raise ValueError unless every keyword argument is an integer (bools are not)."""
-    for name, value in values.items():
-        if not _is_int(value):
-            if isinstance(value, (float, np.floating)) and float(value).is_integer():
-                hint = f"write {name}={int(value)}"
-            else:
-                hint = "pass a whole number (int)"
-            raise ValueError(f"{name} must be an integer, got {value!r} ({type(value).__name__}); {hint}")
-
-
-def _require_range(name, value, minimum):
-    """Raise ValueError unless value is an integer >= minimum."""
-    _require_ints(**{name: value})
-    if value < minimum:
-        rule = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
-        raise ValueError(f"{name} must be {rule}, got {value}")
-
-
-def _require_array(name, value, layout):
-    """Raise ValueError unless value is a non-empty floating-point ndarray with the axes named in layout."""
-    if not isinstance(value, np.ndarray):
-        raise ValueError(f"{name} must be a numpy array of shape {layout}, got {type(value).__name__}; "
-                         f"convert it with np.asarray({name}, dtype=np.float64)")
-    rank = len([axis for axis in layout.strip("()").split(",") if axis.strip()])
-    if value.ndim != rank:
-        hint = f" (for a single image use {name}[None])" if name == "x" and value.ndim == 3 else ""
-        axes = "1 axis" if rank == 1 else f"{rank} axes"
-        raise ValueError(f"{name} must have {axes} {layout}, got shape {value.shape}{hint}")
-    if not np.issubdtype(value.dtype, np.floating):
-        raise ValueError(f"{name} must hold floating-point numbers, got dtype {value.dtype}; "
-                         f"convert it with {name}.astype(np.float64)")
-    if value.size == 0:
-        raise ValueError(f"{name} must not be empty, got shape {value.shape}")
-
 
 def _check_pad_args(x, padding):
     """Validate zero_pad's arguments."""
-    _require_array("x", x, "(N, C, H, W)")
-    _require_range("padding", padding, 0)
+    require_array("x", x, "(N, C, H, W)")
+    require_int("padding", padding, 0)
 
 
 def _check_conv_args(x, w, b, stride, padding):
     """Validate the arguments of the conv2d forward functions (shapes, dtypes, hyper-parameters)."""
-    _require_array("x", x, "(N, C, H, W)")
-    _require_array("w", w, "(F, C, HH, WW)")
-    _require_array("b", b, "(F,)")
-    _require_range("stride", stride, 1)
-    _require_range("padding", padding, 0)
+    require_array("x", x, "(N, C, H, W)")
+    require_array("w", w, "(F, C, HH, WW)")
+    require_array("b", b, "(F,)")
+    require_int("stride", stride, 1)
+    require_int("padding", padding, 0)
     N, C, H, W = x.shape
     F, C_w, HH, WW = w.shape
     if C_w != C:
@@ -98,20 +60,20 @@ def _check_conv_args(x, w, b, stride, padding):
 
 def _check_dout(dout):
     """Validate the upstream gradient of the conv2d backward functions."""
-    _require_array("dout", dout, "(N, F, H', W')")
+    require_array("dout", dout, "(N, F, H', W')")
 
 
 def _check_param_count_args(in_channels, out_channels, kernel_size, bias):
     """Validate conv_param_count's arguments."""
-    _require_range("in_channels", in_channels, 1)
-    _require_range("out_channels", out_channels, 1)
+    require_int("in_channels", in_channels, 1)
+    require_int("out_channels", out_channels, 1)
     if isinstance(kernel_size, (tuple, list)):
         if len(kernel_size) != 2:
             raise ValueError(f"kernel_size must be an int or a pair (kh, kw), got {kernel_size!r}")
         for size in kernel_size:
-            _require_range("kernel_size", size, 1)
+            require_int("kernel_size", size, 1)
     else:
-        _require_range("kernel_size", kernel_size, 1)
+        require_int("kernel_size", kernel_size, 1)
     if not isinstance(bias, (bool, np.bool_)):
         raise ValueError(f"bias must be True or False, got {bias!r}")
 
@@ -143,7 +105,7 @@ def conv_output_size(size, kernel_size, stride=1, padding=0, dilation=1):
     Raises ValueError for a non-positive size, kernel_size, stride or dilation, a negative padding,
     or when the effective kernel is larger than the padded input (the output would be empty).
     """
-    _require_ints(size=size, kernel_size=kernel_size, stride=stride, padding=padding, dilation=dilation)
+    require_ints(size=size, kernel_size=kernel_size, stride=stride, padding=padding, dilation=dilation)
     raise NotImplementedError('conv_output_size: write this in notebooks/01_conv_layer.ipynb, section 1. Output size and padding')
 
 
@@ -161,7 +123,7 @@ def window_fits(size, kernel_size, stride=1, padding=0, dilation=1):
     Returns: bool.
     Raises ValueError for a non-positive size, kernel_size, stride or dilation, or a negative padding.
     """
-    _require_ints(size=size, kernel_size=kernel_size, stride=stride, padding=padding, dilation=dilation)
+    require_ints(size=size, kernel_size=kernel_size, stride=stride, padding=padding, dilation=dilation)
     raise NotImplementedError('window_fits: write this in notebooks/01_conv_layer.ipynb, section 1. Output size and padding')
 
 
@@ -182,7 +144,7 @@ def same_padding(kernel_size, dilation=1):
     Raises ValueError for a non-positive kernel_size or dilation, and when the effective kernel
     size dilation * (kernel_size - 1) + 1 is even (no symmetric padding keeps the size).
     """
-    _require_ints(kernel_size=kernel_size, dilation=dilation)
+    require_ints(kernel_size=kernel_size, dilation=dilation)
     raise NotImplementedError('same_padding: write this in notebooks/01_conv_layer.ipynb, section 1. Output size and padding')
 
 

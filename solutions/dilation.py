@@ -16,62 +16,30 @@ Conventions (shared by the whole course):
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from assignment.arguments import require_array, require_int
+
 NOTEBOOK = "03_dilation"
 
 
 # ---------------------------------------------------------------------------
-# Argument checks (provided: they run before your code and explain bad input)
+# Argument checks (provided: they run before your code and explain bad input; the shared ones are in
+# assignment/arguments.py)
 # ---------------------------------------------------------------------------
-
-def _is_int(value):
-    """True for Python and numpy integers, False for bools, floats and anything else."""
-    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
-
-
-def _require_range(name, value, minimum):
-    """Raise ValueError unless value is an integer >= minimum."""
-    if not _is_int(value):
-        if isinstance(value, (float, np.floating)) and float(value).is_integer():
-            hint = f"write {name}={int(value)}"
-        else:
-            hint = "pass a whole number (int)"
-        raise ValueError(f"{name} must be an integer, got {value!r} ({type(value).__name__}); {hint}")
-    if value < minimum:
-        rule = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
-        raise ValueError(f"{name} must be {rule}, got {value}")
-
-
-def _require_array(name, value, layout):
-    """Raise ValueError unless value is a non-empty floating-point ndarray with the axes named in layout."""
-    if not isinstance(value, np.ndarray):
-        raise ValueError(f"{name} must be a numpy array of shape {layout}, got {type(value).__name__}; "
-                         f"convert it with np.asarray({name}, dtype=np.float64)")
-    rank = len([axis for axis in layout.strip("()").split(",") if axis.strip()])
-    if value.ndim != rank:
-        hint = f" (for a single image use {name}[None])" if name == "x" and value.ndim == 3 else ""
-        axes = "1 axis" if rank == 1 else f"{rank} axes"
-        raise ValueError(f"{name} must have {axes} {layout}, got shape {value.shape}{hint}")
-    if not np.issubdtype(value.dtype, np.floating):
-        raise ValueError(f"{name} must hold floating-point numbers, got dtype {value.dtype}; "
-                         f"convert it with {name}.astype(np.float64)")
-    if value.size == 0:
-        raise ValueError(f"{name} must not be empty, got shape {value.shape}")
-
 
 def _check_dilate_args(w, dilation):
     """Validate dilate_kernel's arguments."""
-    _require_array("w", w, "(F, C, HH, WW)")
-    _require_range("dilation", dilation, 1)
+    require_array("w", w, "(F, C, HH, WW)")
+    require_int("dilation", dilation, 1)
 
 
 def _check_conv_args(x, w, b, stride, padding, dilation):
     """Validate the arguments of conv2d_dilated_forward (shapes, dtypes, hyper-parameters)."""
-    _require_array("x", x, "(N, C, H, W)")
-    _require_array("w", w, "(F, C, HH, WW)")
-    _require_array("b", b, "(F,)")
-    _require_range("stride", stride, 1)
-    _require_range("padding", padding, 0)
-    _require_range("dilation", dilation, 1)
+    require_array("x", x, "(N, C, H, W)")
+    require_array("w", w, "(F, C, HH, WW)")
+    require_array("b", b, "(F,)")
+    require_int("stride", stride, 1)
+    require_int("padding", padding, 0)
+    require_int("dilation", dilation, 1)
     N, C, H, W = x.shape
     F, C_w, HH, WW = w.shape
     if C_w != C:
@@ -91,7 +59,7 @@ def _check_conv_args(x, w, b, stride, padding, dilation):
 
 def _check_dout(dout):
     """Validate the upstream gradient of conv2d_dilated_backward."""
-    _require_array("dout", dout, "(N, F, H', W')")
+    require_array("dout", dout, "(N, F, H', W')")
 
 
 def _check_layers(layers):
@@ -104,7 +72,7 @@ def _check_layers(layers):
             raise ValueError(f"layers[{index}] must be a triple (kernel_size, stride, dilation), got {layer!r}; "
                              f"e.g. (3, 1, 1) for a 3x3 convolution at stride 1, or (2, 2, 1) for 2x2 pooling")
         for name, value in zip(("kernel_size", "stride", "dilation"), layer):
-            _require_range(f"layers[{index}] {name}", value, 1)
+            require_int(f"layers[{index}] {name}", value, 1)
 
 
 # ---------------------------------------------------------------------------

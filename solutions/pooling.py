@@ -18,54 +18,22 @@ Conventions (shared by the whole course):
 
 import numpy as np
 
+from assignment.arguments import require_array, require_int
+
 NOTEBOOK = "02_pooling"
 
 
 # ---------------------------------------------------------------------------
-# Argument checks (provided: they run before your code and explain bad input)
+# Argument checks (provided: they run before your code and explain bad input; the shared ones are in
+# assignment/arguments.py)
 # ---------------------------------------------------------------------------
-
-def _is_int(value):
-    """True for Python and numpy integers, False for bools, floats and anything else."""
-    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
-
-
-def _require_positive_int(name, value):
-    """Raise ValueError unless value is an integer >= 1 (bools, floats and pairs are refused)."""
-    if isinstance(value, (tuple, list)):
-        raise ValueError(f"{name} must be one integer (square windows only in this course), got {value!r}")
-    if not _is_int(value):
-        if isinstance(value, (float, np.floating)) and float(value).is_integer():
-            hint = f"write {name}={int(value)}"
-        else:
-            hint = "pass a whole number (int)"
-        raise ValueError(f"{name} must be an integer, got {value!r} ({type(value).__name__}); {hint}")
-    if value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value}")
-
-
-def _require_array(name, value, layout):
-    """Raise ValueError unless value is a non-empty floating-point ndarray with the axes named in layout."""
-    if not isinstance(value, np.ndarray):
-        raise ValueError(f"{name} must be a numpy array of shape {layout}, got {type(value).__name__}; "
-                         f"convert it with np.asarray({name}, dtype=np.float64)")
-    rank = len([axis for axis in layout.strip("()").split(",") if axis.strip()])
-    if value.ndim != rank:
-        hint = f" (for a single image use {name}[None])" if name == "x" and value.ndim == 3 else ""
-        raise ValueError(f"{name} must have {rank} axes {layout}, got shape {value.shape}{hint}")
-    if not np.issubdtype(value.dtype, np.floating):
-        raise ValueError(f"{name} must hold floating-point numbers, got dtype {value.dtype}; "
-                         f"convert it with {name}.astype(np.float64)")
-    if value.size == 0:
-        raise ValueError(f"{name} must not be empty, got shape {value.shape}")
-
 
 def _check_pool_args(x, kernel_size, stride):
     """Validate the arguments of the pooling forward functions."""
-    _require_array("x", x, "(N, C, H, W)")
-    _require_positive_int("kernel_size", kernel_size)
+    require_array("x", x, "(N, C, H, W)")
+    require_int("kernel_size", kernel_size, 1)
     if stride is not None:
-        _require_positive_int("stride", stride)
+        require_int("stride", stride, 1)
     H, W = x.shape[2:]
     if kernel_size > H or kernel_size > W:
         raise ValueError(f"the {kernel_size}x{kernel_size} window is larger than the {H}x{W} input "
@@ -74,7 +42,7 @@ def _check_pool_args(x, kernel_size, stride):
 
 def _check_dout(dout, layout="(N, C, H', W')"):
     """Validate the upstream gradient of a backward function."""
-    _require_array("dout", dout, layout)
+    require_array("dout", dout, layout)
 
 
 # ---------------------------------------------------------------------------
@@ -349,7 +317,7 @@ def global_avg_pool_forward(x):
     - out: output of shape (N, C), dtype of x.
     - cache: what global_avg_pool_backward needs.
     """
-    _require_array("x", x, "(N, C, H, W)")
+    require_array("x", x, "(N, C, H, W)")
     ### BEGIN SOLUTION
     out = x.mean(axis=(2, 3))
     cache = (x.shape, x.dtype)
