@@ -17,10 +17,7 @@ OpenMP threads do not compete for the cores.
 """
 
 import argparse
-import math
-import os
 import pathlib
-import statistics
 import sys
 import time
 
@@ -31,6 +28,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bench.common import geometric_mean, median_time, set_threads, verdict, versions  # noqa: E402
 from solutions import conv  # noqa: E402
 
 # (x shape, w shape, stride, padding)
@@ -45,42 +43,6 @@ SHAPES = [
 NAIVE_SHAPE = SHAPES[0]
 RATIO_TARGET = 1.5
 SPEEDUP_TARGET = 300.0
-
-
-def blas_threads():
-    """(library name, thread count) of numpy's BLAS, or (None, None) when threadpoolctl is missing."""
-    try:
-        from threadpoolctl import threadpool_info
-    except ImportError:
-        return None, None
-    for pool in threadpool_info():
-        if pool["user_api"] == "blas" and "numpy" in pool["filepath"].replace("_", ""):
-            return pool["internal_api"], pool["num_threads"]
-    blas = [pool for pool in threadpool_info() if pool["user_api"] == "blas"]
-    return (blas[0]["internal_api"], blas[0]["num_threads"]) if blas else (None, None)
-
-
-def pin_threads(count):
-    """Limit numpy's BLAS and torch to `count` threads; returns a description."""
-    torch.set_num_threads(count)
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        return f"torch {count} threads; numpy's BLAS not pinned (threadpoolctl missing)"
-    threadpool_limits(count, user_api="blas")
-    return f"numpy BLAS and torch both pinned to {count} thread(s)"
-
-
-def median_time(func, repeat):
-    """Median of `repeat` single calls, after a pause that lets the other library's spinning threads idle."""
-    time.sleep(0.2)
-    func()
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        func()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def make_case(shape, rng):
@@ -117,14 +79,6 @@ def describe(shape):
     return "x {}  w {}  s{} p{}".format("x".join(map(str, x_shape)), "x".join(map(str, w_shape)), stride, padding)
 
 
-def verdict(ok):
-    return "PASS" if ok else "MISS"
-
-
-def geometric_mean(values):
-    return math.exp(sum(math.log(v) for v in values) / len(values))
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats, no naive backward")
@@ -134,15 +88,9 @@ def main(argv=None):
     args = parser.parse_args(argv)
     repeat = args.repeat or (7 if args.quick else 25)
 
-    if args.threads:
-        threads = pin_threads(args.threads)
-    else:
-        library, count = blas_threads()
-        count = count or os.cpu_count()
-        torch.set_num_threads(count)
-        threads = f"numpy BLAS ({library or 'unknown'}) {count} thread(s); torch set to the same {count}"
+    threads = set_threads(args.threads)
     print(f"Convolution benchmark: float32, CPU, median of {repeat} calls; {threads}")
-    print(f"numpy {np.__version__}, torch {torch.__version__}, {os.cpu_count()} CPU cores\n")
+    print(f"{versions()}\n")
 
     rng = np.random.default_rng(0)
     cases = [make_case(shape, rng) for shape in SHAPES]
