@@ -13,7 +13,7 @@ def _find_reference():
     for _ in range(8):
         candidates.append(os.path.join(here, "solutions", f"{PART}.py"))
         here = os.path.dirname(here)
-    for base in ("/", os.path.expanduser("~"), os.getcwd(), "/work", "/srv", "/home"):
+    for base in ("/", os.path.expanduser("~"), os.getcwd(), "/srv", "/home"):
         for root, dirs, files in os.walk(base):
             dirs[:] = [d for d in dirs if d not in ("proc", "sys", "dev", "usr", "lib", ".venv", "node_modules")]
             if root.count(os.sep) > 5:
