@@ -12,7 +12,7 @@ def is_int(value):
 def require_int(name, value, minimum=None):
     """Raise ValueError unless value is one integer (>= minimum when given); bools, floats and pairs are not."""
     if isinstance(value, (tuple, list)):
-        raise ValueError(f"{name} must be one integer (square windows only in this course), got {value!r}")
+        raise ValueError(f"{name} must be one integer (the same for height and width in this course), got {value!r}")
     if not is_int(value):
         if isinstance(value, (float, np.floating)) and float(value).is_integer():
             hint = f"write {name}={int(value)}"
