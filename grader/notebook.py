@@ -6,6 +6,10 @@ scratch gradebook. Because student code shares the kernel with the test cells, t
 faked (a silenced traceback looks like a pass). So every autograded test cell reports the student's answer
 as plain data (`ANSWER {...}` lines printed by `assignment.checks.check_answer`) and the trusted side
 compares it with the answer key taken from the source notebook: a cell scores only when both agree.
+
+The kernel runs in the package's sandbox (grader/sandbox.py) over its own copy of the submission's files, in
+a private tmpfs: nothing it writes reaches a folder the trusted side reads or writes later. Its only window
+to the host is a small folder for its sockets, which the sandbox's monitor keeps small.
 """
 import ast
 import json
@@ -14,6 +18,7 @@ import operator
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -22,7 +27,8 @@ from pathlib import Path
 import nbformat
 
 from grader.parts import ROOT
-from grader.sandbox import _confined_command, _worker_argv, prepare_submission, secret_paths
+from grader.sandbox import launcher, prepare_submission, secret_paths
+from grader.worker import die_with_parent
 
 ANSWER_LINE = re.compile(r"^ANSWER (\{.*\})\s*$", re.M)
 CHECK_CALL = re.compile(r"check_answer\(\s*[\"'](\w+)[\"']")
@@ -79,8 +85,8 @@ def _solution_region(source):
 def answers_match(given, expected):
     if isinstance(expected, bool) or isinstance(given, bool):
         return given is expected
-    if isinstance(expected, int) and isinstance(given, int):
-        return given == expected  # counts are exact: 27,657,001 is not 27,657,000
+    if isinstance(expected, int):  # counts are exact, whatever type reports them: 27,657,001 is not 27,657,000
+        return isinstance(given, (int, float)) and given == expected
     if isinstance(expected, (int, float)):
         return isinstance(given, (int, float)) and math.isclose(given, expected, rel_tol=1e-6, abs_tol=1e-9)
     if isinstance(expected, str):
@@ -127,41 +133,50 @@ class NotebookGrader:
 
     def _run(self, course, student=""):
         """Run the nbgrader steps in a child process (see `steps`); returns its JSON answer."""
-        workdir = course / "autograded" / student / self.part.name if student else course
         (course / "nbgrader_config.py").write_text(CONFIG.format(
             root=str(course), part=self.part.name, module=f"assignment/{self.part.name}.py",
-            timeout=self.timeout, ipc=str(workdir / ".kernel-ipc"), connection=str(workdir / ".kernel.json")))
+            timeout=self.timeout, ipc=str(course / "k" / "ipc"), connection=str(course / "k" / "kernel.json")))
         env = {"PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
                "HOME": str(course), "JUPYTER_PATH": str(course), "JUPYTER_RUNTIME_DIR": str(course / "runtime"),
                "JUPYTER_CONFIG_DIR": str(course / "config"), "MPLBACKEND": "Agg", "PYTHONWARNINGS": "ignore",
                "COURSE_SMOKE": "1" if self.smoke else "0", "LANG": "C.UTF-8", "PYTHONPATH": str(ROOT)}
+        log = course / "nbgrader-log.txt"
+        with open(log, "w") as err:
+            proc = subprocess.Popen([sys.executable, "-m", "grader.notebook", str(course), self.part.name, student],
+                                    cwd=course, env=env, stdout=subprocess.PIPE, stderr=err, text=True,
+                                    start_new_session=True)
+            try:
+                out, _ = proc.communicate(timeout=self.timeout * 4)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)  # nbgrader and the kernel's sandbox with it
+                proc.communicate()
+                return f"the notebook did not finish within {self.timeout * 4:g} seconds"
         try:
-            proc = subprocess.run([sys.executable, "-m", "grader.notebook", str(course), self.part.name, student],
-                                  cwd=course, env=env, capture_output=True, text=True, timeout=self.timeout * 4)
-            (course / "nbgrader-log.txt").write_text(proc.stderr)
-            return json.loads(proc.stdout.strip().splitlines()[-1])
-        except (subprocess.TimeoutExpired, ValueError, IndexError):
+            return json.loads(out.strip().splitlines()[-1])
+        except (ValueError, IndexError):
             return "nbgrader did not finish"
 
-    def _write_kernelspec(self, course, workdir):
-        """A kernel that starts inside the sandbox, seeing neither the answers nor anyone else's work."""
+    def _write_kernelspec(self, course, files):
+        """A kernel that starts inside the sandbox over a copy of `files`, seeing neither the answers nor
+        anyone else's work, and writing nowhere but its sockets folder."""
         spec = course / "kernels" / "course-sandbox"
         spec.mkdir(parents=True)
-        hidden = self.hidden + [Path(self.template.name), course / "source", course / "release",
-                                course / "gradebook.db", course / "submitted", course / "nbgrader_config.py"]
-        argv = _worker_argv(course, copy=True)
-        argv[3] = str(workdir)  # the kernel's folder: the only writable place in its sandbox
-        argv += ["--exec", sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
-        hidden = [str(p) for p in hidden if Path(p).exists()]
+        hidden = [str(p) for p in self.hidden if Path(p).exists()]
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8", "MPLBACKEND": "Agg",
+               "COURSE_SMOKE": "1" if self.smoke else "0", "PYTHONWARNINGS": "ignore",
+               "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+        argv = launcher(course / "kernel", self.level, files, hidden, sockets=course / "k", env=env,
+                        command=[sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                        **KERNEL_LIMITS, cpu=self.timeout * 2, total_cpu=self.timeout * 4)
         (spec / "kernel.json").write_text(json.dumps({
-            "argv": _confined_command(self.level, workdir, hidden, argv, newroot=course / "rootfs"),
-            "display_name": "Python 3 (course sandbox)", "language": "python"}))
+            "argv": argv, "display_name": "Python 3 (course sandbox)", "language": "python"}))
 
     def grade(self, submission, student, outdir):
         """Autograde `submission`'s notebook; return test records and save the graded notebook and feedback."""
         part = self.part
         with tempfile.TemporaryDirectory(prefix="course-nbgrader-") as tmp:
             course = Path(tmp)
+            os.chmod(course, 0o711)  # the sandbox's own uid passes through to its folders here
             shutil.copytree(Path(self.template.name) / "source", course / "source")
             shutil.copyfile(Path(self.template.name) / "gradebook.db", course / "gradebook.db")
             sub = course / "submitted" / student / part.name
@@ -171,17 +186,20 @@ class NotebookGrader:
             if problem:
                 return all_zero(part, problem)
             prepare_submission(submission, [part.name], sub)
-            workdir = course / "autograded" / student / part.name
-            self._write_kernelspec(course, workdir)
+            files = prepare_submission(submission, [part.name], course / "kernel-files").parent
+            (course / "k").mkdir(mode=0o700)
+            self._write_kernelspec(course, files)
             records = self._run(course, student)
             outdir.mkdir(parents=True, exist_ok=True)
             if not isinstance(records, list):  # keep nbgrader's log for the instructor
-                shutil.copyfile(course / "nbgrader-log.txt", outdir / f"{part.notebook}.grading-log.txt")
+                log = course / "nbgrader-log.txt"
+                (outdir / f"{part.notebook}.grading-log.txt").write_text(
+                    log.read_text(errors="replace")[-200_000:] if log.is_file() else "no log was written\n")
                 return all_zero(part, f"The notebook could not be graded: {records}")
-            for made in (workdir / f"{part.notebook}.ipynb",
-                         course / "feedback" / student / part.name / f"{part.notebook}.html"):
-                if made.exists():
-                    shutil.copyfile(made, outdir / made.name)
+            copy_bounded(course / "autograded" / student / part.name / f"{part.notebook}.ipynb",
+                         outdir / f"{part.notebook}.ipynb", notebook=True)
+            copy_bounded(course / "feedback" / student / part.name / f"{part.notebook}.html",
+                         outdir / f"{part.notebook}.html")
             return records
 
 
@@ -261,6 +279,27 @@ def steps(course, part_name, student):
     return records
 
 
+KERNEL_LIMITS = {"memory": 4 << 30, "total_memory": 6 << 30, "processes": 128, "disk": 256 << 20}
+OUTPUT_LIMIT = 8 << 20  # bytes of a graded notebook kept for the student; larger outputs are cut
+
+
+def copy_bounded(src, dest, notebook=False, limit=OUTPUT_LIMIT):
+    """Copy a file the grading made (never a link) into the results; a notebook over `limit` keeps its cells
+    with their outputs cut short, any other file over it is left out."""
+    if not src.is_file() or src.is_symlink():
+        return
+    if src.stat().st_size <= limit:
+        shutil.copyfile(src, dest)
+    elif notebook:
+        nb = nbformat.read(src, as_version=4)
+        for cell in nb.cells:
+            if cell.cell_type == "code" and len(json.dumps(cell.get("outputs", []))) > limit // 64:
+                cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=(
+                    "[output removed by the grader: it was larger than "
+                    f"{limit // 64 >> 10} KiB]\n"))]
+        nbformat.write(nb, dest)
+
+
 def _copy_notebook(src, dest):
     """Copy the student's notebook if it is a readable notebook; else say what is wrong."""
     if not src.is_file() or src.is_symlink():
@@ -281,4 +320,5 @@ def _reason(log):
 
 
 if __name__ == "__main__":
+    die_with_parent()  # a grader that is killed takes its nbgrader runs, and so their kernels, with it
     print(json.dumps(steps(sys.argv[1], sys.argv[2], sys.argv[3] if len(sys.argv) > 3 else "")))

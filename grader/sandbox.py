@@ -1,14 +1,18 @@
 """Run student code in a separate, confined process and talk to it with plain data only.
 
 Isolation levels, strongest first (the grader uses the strongest that works here and records it):
-- "bwrap":      bubblewrap: new user, mount, pid, net and ipc namespaces; read-only file system;
-                course internals hidden; only the sandbox's own folder writable.
-- "namespaces": the same built from util-linux `unshare` and a nested user namespace (no bubblewrap needed).
-- "process":    a plain child process with resource limits only; student code could read the reference
+- "namespaces": new user, mount, pid, net, ipc and uts namespaces, built by worker.py itself (no setuid helper,
+                no root needed): a root file system holding only the system's programs and libraries and this
+                Python (read-only), a private size-limited tmpfs with a copy of the sandbox's files as the only
+                writable place, no network. A root grader runs each sandbox as an unprivileged uid of its own.
+- "process":    a plain child process with the same limits only; student code could read the reference
                 solutions and reach the network. The grader warns loudly and records this level.
-Resource limits (memory, CPU time, file size, open files) and a per-call wall-clock timeout apply always.
+Always: limits per process (memory, CPU time, file size, open files, processes), bounds on the sandbox as a
+whole checked from outside (processes, memory and CPU time summed, bytes written), a per-call wall-clock
+timeout, and death with the grader that started it.
 """
 import functools
+import json
 import os
 import shutil
 import signal
@@ -24,8 +28,9 @@ from grader import worker
 from grader.worker import Handle, ProtocolError  # noqa: F401  (re-exported for suites)
 
 ROOT = Path(__file__).resolve().parent.parent
-LEVELS = ("bwrap", "namespaces", "process")
+LEVELS = ("namespaces", "process")
 REPLY_LIMIT = 1 << 30
+HEADER_LIMIT = 4 << 20  # the JSON part of a reply: decoding it may take ~40x its size
 MAX_TIMEOUTS = 3
 
 
@@ -64,31 +69,33 @@ def allowed_paths():
     return paths
 
 
-def _confined_command(level, workdir, hidden, argv, newroot=None):
-    """The command line that starts `argv` (a worker.py invocation) at the given isolation level;
-    `newroot` is an empty folder to build the sandbox's root in (default: beside `workdir`)."""
-    workdir = str(workdir)
-    if level == "bwrap":
-        cmd = ["bwrap", "--die-with-parent", "--unshare-all", "--new-session", "--dev", "/dev", "--proc", "/proc",
-               "--tmpfs", "/tmp"]
-        for path in allowed_paths():
-            if os.path.islink(path):
-                cmd += ["--symlink", os.readlink(path), path]
-            else:
-                cmd += ["--ro-bind", path, path]
-        for path in hidden:
-            if os.path.isdir(path):
-                cmd += ["--tmpfs", str(path), "--remount-ro", str(path)]
-            elif os.path.exists(path):
-                cmd += ["--ro-bind", "/dev/null", str(path)]
-        return cmd + ["--bind", workdir, workdir, "--chdir", workdir] + argv
-    if level == "namespaces":
-        newroot = Path(newroot or Path(workdir).parent / "rootfs")
-        newroot.mkdir(exist_ok=True)
-        confine = [f"--confine={newroot}"] + [f"--allow={p}" for p in allowed_paths()] + [f"--hide={p}" for p in hidden]
-        return ["unshare", "--user", "--map-root-user", "--mount", "--net", "--pid", "--ipc", "--fork",
-                "--kill-child"] + argv[:4] + confine + argv[4:]
-    return argv
+def launcher(folder, level, source, hidden=(), command=None, env=None, sockets=None, **limits):
+    """Write the worker and its settings into `folder` (a private folder of the trusted side, never seen from
+    inside) and return the command line that starts a sandbox over a copy of `source`; see worker.py.
+
+    `command` (with "{connection_file}" standing for the extra argument a Jupyter kernel gets) is exec'd
+    inside instead of the worker loop; `sockets` is a host folder the sandbox may write to (a kernel's
+    sockets), watched for size; `limits`: memory (bytes per process), total_memory, cpu (seconds per
+    process), total_cpu, processes, disk (bytes), file_size."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    os.chmod(folder, 0o711)  # the sandbox's uid must pass through to rootfs/, and may list nothing here
+    script = folder / "_worker.py"
+    shutil.copyfile(worker.__file__, script)
+    (folder / "rootfs").mkdir(exist_ok=True)
+    limits = {**DEFAULT_LIMITS, **{k: v for k, v in limits.items() if v is not None}}
+    config = {"level": level, "source": str(source), "newroot": str(folder / "rootfs"),
+              "allowed": allowed_paths(), "hidden": [str(p) for p in hidden], "command": command,
+              "env": env or {}, "sockets": str(sockets) if sockets else None,
+              "watch": [str(sockets)] if sockets else ([str(source)] if level == "process" else []), **limits}
+    (folder / "config.json").write_text(json.dumps(config))
+    os.chmod(folder / "config.json", 0o600)
+    argv = [sys.executable, "-I", str(script), str(folder / "config.json")]
+    return argv + ["{connection_file}"] if command and "{connection_file}" in command else argv
+
+
+DEFAULT_LIMITS = {"memory": 4 << 30, "total_memory": 4 << 30, "cpu": 900, "total_cpu": 1800, "processes": 64,
+                  "disk": 256 << 20, "file_size": 64 << 20}
 
 
 @functools.lru_cache(maxsize=None)
@@ -96,37 +103,28 @@ def available_levels():
     """The isolation levels that actually work on this machine (each is tried once, for real)."""
     found = []
     with tempfile.TemporaryDirectory() as tmp:
-        probe = Path(tmp) / "probe"
-        probe.mkdir()
-        test = ("import os,sys; assert not os.path.exists(sys.argv[1]); "
-                "open(os.path.join(os.getcwd(), 'ok'), 'w').write('1')")
+        os.chmod(tmp, 0o711)
+        source = Path(tmp) / "source"
+        source.mkdir()
+        (source / "here").write_text("1")
+        secret = Path(tmp) / "secret"
+        secret.write_text("1")
+        test = (f"import os; assert os.path.exists('here') and not os.path.exists({str(secret)!r}); "
+                "open('here', 'w').write('2'); print('ok')")
         for level in LEVELS[:-1]:
-            if level == "bwrap" and not shutil.which("bwrap"):
-                continue
-            if level == "namespaces" and not shutil.which("unshare"):
-                continue
-            argv = _worker_argv(probe, copy=False) + ["--exec", sys.executable, "-I", "-c", test, worker.__file__]
+            argv = launcher(Path(tmp) / level, level, source, command=[sys.executable, "-I", "-c", test],
+                            env={"PATH": os.environ.get("PATH", "/usr/bin:/bin")})
             try:
-                proc = subprocess.run(_confined_command(level, probe, [], argv), capture_output=True,
-                                      timeout=60)
-                if proc.returncode == 0 and (probe / "ok").exists():
+                proc = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+                if proc.returncode == 0 and proc.stdout.strip() == "ok" and (source / "here").read_text() == "1":
                     found.append(level)
             except (OSError, subprocess.SubprocessError):
                 pass
-            (probe / "ok").unlink(missing_ok=True)
     return tuple(found) + ("process",)
 
 
 def best_level():
     return available_levels()[0]
-
-
-def _worker_argv(workdir, copy=True):
-    """`python -I worker.py WORKDIR`, with worker.py copied into the sandbox's own folder."""
-    script = Path(workdir) / "_worker.py"
-    if copy or not script.exists():
-        shutil.copyfile(worker.__file__, script)
-    return [sys.executable, "-I", str(script), str(workdir)]
 
 
 def prepare_submission(submission, modules, dest):
@@ -161,19 +159,20 @@ class Sandbox:
     # -- life cycle
     def start(self):
         self.tmp = tempfile.TemporaryDirectory(prefix="course-sandbox-")
-        workdir = Path(self.tmp.name) / "work"
-        workdir.mkdir()
-        prepare_submission(self.submission, self.modules, workdir)
+        work = Path(self.tmp.name) / "work"
+        work.mkdir()
+        prepare_submission(self.submission, self.modules, work)
         if self.probe:
-            shutil.copyfile(ROOT / "grader" / "probe.py", workdir / worker.PROBE_FILE)
-        (workdir / "tmp").mkdir()
-        argv = _worker_argv(workdir) + [f"--memory={self.memory}", f"--cpu={self.cpu}"]
-        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(workdir), "TMPDIR": str(workdir / "tmp"),
-               "MPLCONFIGDIR": str(workdir / "tmp"), "MPLBACKEND": "Agg", "OMP_NUM_THREADS": "1",
+            shutil.copyfile(ROOT / "grader" / "probe.py", work / worker.PROBE_FILE)
+        (work / "tmp").mkdir()
+        argv = launcher(self.tmp.name, self.level, work, self.hidden, memory=self.memory, total_memory=self.memory,
+                        cpu=self.cpu, total_cpu=2 * self.cpu)
+        inside = worker.INSIDE if self.level == "namespaces" else str(work)
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": inside, "TMPDIR": f"{inside}/tmp",
+               "MPLCONFIGDIR": f"{inside}/tmp", "MPLBACKEND": "Agg", "OMP_NUM_THREADS": "1",
                "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "LANG": "C.UTF-8"}
-        self.proc = subprocess.Popen(_confined_command(self.level, workdir, self.hidden, argv),
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                                     env=env, cwd=workdir, start_new_session=True)
+        self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                     env=env, cwd=self.tmp.name, start_new_session=True)
 
     def stop(self):
         if self.proc is not None:
@@ -210,17 +209,24 @@ class Sandbox:
         value, self.last_inputs = self._call(target, args, kwargs, return_inputs=True)
         return value
 
-    def time(self, target, *args, repeat=5, **kwargs):
-        """Median wall time of the call seen from the trusted side, less the round trip of a no-op call."""
-        def once(t, a, k):
-            start = time.perf_counter()
-            self._call(t, a, k)
-            return time.perf_counter() - start
+    def time(self, target, make_inputs, repeat=5):
+        """Median wall time of `target` seen from the trusted side, each repetition on fresh inputs from
+        `make_inputs()` -> (args, kwargs) (which may prepare them with untimed calls), less the round trip
+        of a no-op call measured in a fresh worker before any student code was imported."""
+        self.stop()
+        self.start()
+        base = sorted(self._timed("__noop__", (), {}) for _ in range(7))[3]
+        self._call(target, *make_inputs())  # warm-up (imports, caches)
+        runs = []
+        for _ in range(repeat):
+            args, kwargs = make_inputs()
+            runs.append(self._timed(target, args, kwargs))
+        return max(sorted(runs)[len(runs) // 2] - base, 1e-9)
 
-        once(target, args, kwargs)  # warm-up (imports, caches)
-        base = sorted(once("__noop__", (), {}) for _ in range(5))[2]
-        runs = sorted(once(target, args, kwargs) for _ in range(repeat))
-        return max(runs[len(runs) // 2] - base, 1e-9)
+    def _timed(self, target, args, kwargs):
+        start = time.perf_counter()
+        self._call(target, args, kwargs)
+        return time.perf_counter() - start
 
     def _call(self, target, args, kwargs, return_inputs=False):
         if self.timeouts >= MAX_TIMEOUTS:
@@ -263,7 +269,7 @@ class Sandbox:
 
         def read():
             try:
-                box["reply"] = worker.read_message(self.proc.stdout, REPLY_LIMIT)
+                box["reply"] = worker.read_message(self.proc.stdout, REPLY_LIMIT, HEADER_LIMIT)
             except BaseException as exc:  # noqa: BLE001  (handed to the caller below)
                 box["error"] = exc
 

@@ -15,8 +15,11 @@ import json
 import os
 import platform
 import resource
+import shutil
+import signal
 import struct
 import sys
+import time
 
 NUMERIC_KINDS = "biufc"
 PROBE_FILE = "_probe.py"
@@ -137,10 +140,10 @@ def read_exact(stream, n):
     return data
 
 
-def read_message(stream, limit):
-    """Read one frame; refuse frames over `limit` bytes in all."""
+def read_message(stream, limit, header_limit=None):
+    """Read one frame; refuse frames over `limit` bytes in all, or whose JSON part is over `header_limit`."""
     size, nblobs = struct.unpack("<II", read_exact(stream, 8))
-    if size > limit or nblobs > 4096:
+    if size > min(limit, header_limit or limit) or nblobs > 4096:
         raise ProtocolError("message too large")
     try:
         header = json.loads(read_exact(stream, size))
@@ -157,77 +160,367 @@ def read_message(stream, limit):
 
 
 # ------------------------------------------------------------------------------------ confinement
+# The grader starts `python -I _worker.py CONFIG` (CONFIG: a JSON file outside the sandbox; nothing secret is
+# ever on a command line, which student code could read in /proc). Three processes follow:
+#   monitor  the process the grader started. It stays outside, as the grader's user, and bounds the whole
+#            sandbox: processes, memory and CPU time summed over all of them, the size of the folders it
+#            may write to on the host; it kills everything when a bound is passed, when the grader dies
+#            (parent-death signal) or when it is told to stop.
+#   keeper   ("namespaces" only) makes new user, mount, pid, net, ipc and uts namespaces; the monitor maps
+#            its root to an unprivileged uid of its own (a root grader) or to the grader's own uid.
+#   sandbox  pid 1 of the new pid namespace (or a plain child at the "process" level): builds a root file
+#            system that holds only the allowed paths, read-only, and a private writable tmpfs with a copy
+#            of the sandbox's files; then runs the worker loop or execs a command (a Jupyter kernel).
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
 MS_REMOUNT, MS_BIND, MS_REC = 32, 4096, 16384
-CLONE_NEWNS, CLONE_NEWUSER = 0x00020000, 0x10000000
+CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
+CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET = 0x10000000, 0x20000000, 0x40000000
+PR_SET_PDEATHSIG, PR_SET_CHILD_SUBREAPER, PR_SET_NO_NEW_PRIVS = 1, 36, 38
 MNT_DETACH = 2
 PIVOT_ROOT = {"x86_64": 155, "aarch64": 41}  # syscall numbers (glibc has no wrapper)
-MOUNT_FLAGS = {"ro": MS_RDONLY, "nosuid": MS_NOSUID, "nodev": MS_NODEV, "noexec": MS_NOEXEC}
+INSIDE = "/sandbox"     # the sandbox's own folder, as student code sees it ("namespaces")
+UID_BASE = 1 << 20      # a root grader runs each sandbox as uid UID_BASE + its monitor's pid
+POLL = 0.05             # seconds between the monitor's looks
 
 
-def confine(workdir, newroot, allowed, hidden):
-    """Inside fresh user, mount, net and pid namespaces (we are root there): build a new root file system
-    in `newroot` that holds only the `allowed` paths (read-only: the system's programs and libraries and
-    this Python with its packages), a fresh /proc, a few devices, a private /tmp and `workdir` (writable);
-    hide `hidden` paths inside it; chroot there; then enter a nested user namespace so that none of this
-    can be undone (the mounts become locked and the capabilities go)."""
-    libc = ctypes.CDLL(None, use_errno=True)
+def _libc():
+    return ctypes.CDLL(None, use_errno=True)
 
-    def mount(src, target, fstype, flags, data=None):
-        if libc.mount(src, str(target).encode(), fstype, flags, data) != 0:
-            raise OSError(ctypes.get_errno(), f"mount {target}: {os.strerror(ctypes.get_errno())}")
 
-    def bind(path, writable=False, device=False):
-        target = newroot + path
-        if os.path.isdir(path):
-            os.makedirs(target, exist_ok=True)
-        else:
-            os.makedirs(os.path.dirname(target), exist_ok=True)
-            open(target, "a").close()
-        mount(path.encode(), target, None, MS_BIND | MS_REC)
-        flags = MS_REMOUNT | MS_BIND | MS_NOSUID | (0 if device else MS_NODEV) | (0 if writable else MS_RDONLY)
-        try:
-            mount(None, target, None, flags)
-        except OSError:  # the source mount has noexec locked on: keep it
-            mount(None, target, None, flags | MS_NOEXEC)
+def _check(result, what):
+    if result != 0:
+        errno = ctypes.get_errno()
+        raise OSError(errno, f"{what}: {os.strerror(errno)}")
 
-    mount(b"none", newroot, b"tmpfs", MS_NOSUID | MS_NODEV, b"size=1m,mode=0755")
-    os.makedirs(newroot + "/tmp")  # first: allowed paths and the workdir may lie below /tmp
-    mount(b"none", newroot + "/tmp", b"tmpfs", MS_NOSUID | MS_NODEV, b"size=64m,mode=1777")
-    os.makedirs(newroot + "/proc")
-    mount(b"proc", newroot + "/proc", b"proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+
+def die_with_parent(sig=signal.SIGKILL):
+    """Ask the kernel to send `sig` to this process when its parent ends (Linux); exit at once when the
+    parent is already gone."""
+    parent = os.getppid()
+    try:
+        _libc().prctl(PR_SET_PDEATHSIG, int(sig), 0, 0, 0)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:
+        os._exit(1)
+
+
+def _exit_like(status):
+    """End this process the way a child with wait status `status` ended."""
+    if os.WIFSIGNALED(status):
+        sig = os.WTERMSIG(status)
+        signal.signal(sig, signal.SIG_DFL)
+        os.kill(os.getpid(), sig)
+    os._exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 1)
+
+
+def _mount(libc, src, target, fstype, flags, data=None):
+    _check(libc.mount(src, str(target).encode(), fstype, flags, data), f"mount {target}")
+
+
+def _bind(libc, source, target, writable=False, device=False, directory=True):
+    """Bind `source` (a path, or /proc/self/fd/N) on `target`, read-only unless `writable`, nosuid."""
+    if directory:
+        os.makedirs(target, exist_ok=True)
+    else:
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        open(target, "a").close()
+    _mount(libc, source.encode(), target, None, MS_BIND | MS_REC)
+    flags = MS_REMOUNT | MS_BIND | MS_NOSUID | (0 if device else MS_NODEV) | (0 if writable else MS_RDONLY)
+    try:
+        _mount(libc, None, target, None, flags)
+    except OSError:  # the source mount has noexec locked on: keep it
+        _mount(libc, None, target, None, flags | MS_NOEXEC)
+
+
+def open_sources(config):
+    """O_PATH handles on every host path the sandbox will see, opened while this process still has the
+    grader's file access (so folders such as a 0700 home on the way to Python can be passed through)."""
+    paths = [p for p in config["allowed"] if os.path.exists(p) and not os.path.islink(p)]
+    paths += [config["source"]] + ([config["sockets"]] if config.get("sockets") else [])
+    paths += [f"/dev/{d}" for d in ("null", "zero", "random", "urandom")]
+    return {p: os.open(p, os.O_PATH) for p in dict.fromkeys(paths)}
+
+
+def build_root(config, fds):
+    """Inside the new namespaces (we are root there): a new root file system in config["newroot"] holding
+    the allowed paths (read-only), a fresh /proc, a few devices, a private /tmp, the sockets folder (if any,
+    writable) and INSIDE, a size-limited tmpfs holding a copy of config["source"]; hidden paths covered;
+    pivot_root there; then a nested user namespace, so that none of this can be undone (the mounts become
+    locked and the capabilities go)."""
+    libc = _libc()
+    newroot = config["newroot"]
+    fd = {path: f"/proc/self/fd/{n}" for path, n in fds.items()}
+    _mount(libc, b"none", newroot, b"tmpfs", MS_NOSUID | MS_NODEV, b"size=1m,mode=0755")
+    os.makedirs(newroot + "/tmp")  # first: allowed paths may lie below /tmp
+    _mount(libc, b"none", newroot + "/tmp", b"tmpfs", MS_NOSUID | MS_NODEV, b"size=64m,mode=1777")
+    os.makedirs(newroot + "/proc")  # while the old /proc is visible: the kernel allows a new one only then
+    _mount(libc, b"proc", newroot + "/proc", b"proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
     for device in ("null", "zero", "random", "urandom"):
-        bind(f"/dev/{device}", writable=device == "null", device=True)
-    for path in allowed:
+        _bind(libc, fd[f"/dev/{device}"], newroot + f"/dev/{device}", writable=device == "null", device=True,
+              directory=False)
+    for path in config["allowed"]:
         if os.path.islink(path):
             os.makedirs(os.path.dirname(newroot + path), exist_ok=True)
             os.symlink(os.readlink(path), newroot + path)
-        elif os.path.exists(path):
-            bind(path)
-    bind(workdir, writable=True)
-    for path in hidden:
+        elif path in fd:
+            _bind(libc, fd[path], newroot + path, directory=os.path.isdir(fd[path]))
+    if config.get("sockets"):
+        _bind(libc, fd[config["sockets"]], newroot + config["sockets"], writable=True)
+    inside = newroot + INSIDE
+    os.makedirs(inside)
+    size = f"size={int(config.get('disk') or 256 << 20)},mode=0755".encode()
+    _mount(libc, b"none", inside, b"tmpfs", MS_NOSUID | MS_NODEV, size)
+    shutil.copytree(fd[config["source"]], inside, dirs_exist_ok=True, symlinks=True)
+    for path in config.get("hidden", []):
         if os.path.isdir(newroot + path):
-            mount(b"none", newroot + path, b"tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV, b"size=4k,mode=0555")
+            _mount(libc, b"none", newroot + path, b"tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV, b"size=4k,mode=0555")
         elif os.path.exists(newroot + path):
-            mount(b"/dev/null", newroot + path, None, MS_BIND)
+            _mount(libc, fd["/dev/null"].encode(), newroot + path, None, MS_BIND)
+    for n in fds.values():
+        os.close(n)
     # pivot_root rather than chroot: a chrooted process may not create the nested user namespace.
     os.chdir(newroot)
-    if libc.syscall(PIVOT_ROOT[platform.machine()], b".", b".") != 0:
-        raise OSError(ctypes.get_errno(), "pivot_root")
-    if libc.umount2(b".", MNT_DETACH) != 0:  # the old root, stacked on the new one, goes away
-        raise OSError(ctypes.get_errno(), "umount old root")
-    mount(None, "/", None, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
-    os.chdir(workdir)
-    if libc.unshare(CLONE_NEWUSER | CLONE_NEWNS) != 0:
-        raise OSError(ctypes.get_errno(), "nested user namespace")
+    _check(libc.syscall(PIVOT_ROOT[platform.machine()], b".", b"."), "pivot_root")
+    _check(libc.umount2(b".", MNT_DETACH), "umount old root")  # the old root, stacked on the new one, goes
+    _mount(libc, None, "/", None, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
+    os.chdir(INSIDE)
+    _check(libc.unshare(CLONE_NEWUSER | CLONE_NEWNS), "nested user namespace")
+    return INSIDE
 
 
-def limit_resources(memory_bytes, cpu_seconds, file_bytes):
-    for what, value in ((resource.RLIMIT_AS, memory_bytes), (resource.RLIMIT_CPU, cpu_seconds),
-                        (resource.RLIMIT_FSIZE, file_bytes), (resource.RLIMIT_CORE, 0),
-                        (resource.RLIMIT_NOFILE, 256)):
-        if value:
+def limit_resources(config):
+    """Per-process limits, set inside the sandbox (the monitor bounds the sums)."""
+    for what, value in ((resource.RLIMIT_AS, config.get("memory")), (resource.RLIMIT_CPU, config.get("cpu")),
+                        (resource.RLIMIT_FSIZE, config.get("file_size", 64 << 20)), (resource.RLIMIT_CORE, 0),
+                        (resource.RLIMIT_NOFILE, 256), (resource.RLIMIT_NPROC, config.get("processes"))):
+        if value or what == resource.RLIMIT_CORE:
             resource.setrlimit(what, (value, value))
+    _libc().prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
+
+
+class Monitor:
+    """The bounds that hold for the sandbox as a whole, checked from outside every POLL seconds."""
+
+    def __init__(self, config):
+        self.me = os.getpid()
+        self.config = config
+        self.page = os.sysconf("SC_PAGE_SIZE")
+        self.ticks = os.sysconf("SC_CLK_TCK")
+        self.reason = ""
+
+    def tree(self):
+        """{pid: [utime+stime+cutime+cstime ticks, private resident bytes]} of every process below us."""
+        parents = {}
+        for name in os.listdir("/proc"):
+            if name.isdigit():
+                try:
+                    with open(f"/proc/{name}/stat", "rb") as f:
+                        fields = f.read().rpartition(b")")[2].split()
+                    parents[int(name)] = (int(fields[1]), sum(int(x) for x in fields[11:15]))
+                except (OSError, ValueError, IndexError):
+                    continue
+        found, todo = {}, [self.me]
+        children = {}
+        for pid, (ppid, _) in parents.items():
+            children.setdefault(ppid, []).append(pid)
+        while todo:
+            for pid in children.get(todo.pop(), []):
+                if pid not in found:
+                    found[pid] = [parents[pid][1], self._private_memory(pid)]
+                    todo.append(pid)
+        return found
+
+    def _private_memory(self, pid):
+        try:
+            with open(f"/proc/{pid}/statm") as f:
+                resident, shared = (int(x) for x in f.read().split()[1:3])
+            return (resident - shared) * self.page
+        except (OSError, ValueError):
+            return 0
+
+    def folder_bytes(self, path, most=10000):
+        """Bytes in `path` (not following links); counts past `most` entries as over any bound."""
+        total, todo, seen = 0, [path], 0
+        while todo:
+            try:
+                entries = list(os.scandir(todo.pop()))
+            except OSError:
+                continue
+            for entry in entries:
+                seen += 1
+                if seen > most:
+                    return float("inf")
+                st = entry.stat(follow_symlinks=False)
+                total += st.st_blocks * 512
+                if entry.is_dir(follow_symlinks=False):
+                    todo.append(entry.path)
+        return total
+
+    def over(self, tree, ticks_gone):
+        cfg = self.config
+        if cfg.get("processes") and len(tree) > cfg["processes"] + 2:  # + the keeper and the monitor's child
+            return f"more than {cfg['processes']} processes"
+        if cfg.get("total_memory") and sum(m for _, m in tree.values()) > cfg["total_memory"]:
+            return f"more than {cfg['total_memory'] >> 20} MiB of memory in all"
+        if cfg.get("total_cpu") and (sum(t for t, _ in tree.values()) + ticks_gone) / self.ticks > cfg["total_cpu"]:
+            return f"more than {cfg['total_cpu']} s of CPU time in all"
+        for path in cfg.get("watch", []):
+            if self.folder_bytes(path) > cfg.get("disk", 256 << 20):
+                return f"more than {cfg.get('disk', 256 << 20) >> 20} MiB written to disk"
+        return ""
+
+    def kill_all(self):
+        for _ in range(50):
+            tree = self.tree()
+            if not tree:
+                return
+            for pid in tree:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+            time.sleep(0.01)
+
+    def watch(self, child):
+        """Wait for `child`, enforcing the bounds; returns its wait status (SIGKILL when a bound was passed)."""
+        stop = []
+        for sig in (signal.SIGTERM, signal.SIGHUP):
+            signal.signal(sig, lambda s, f: stop.append(s))
+        signal.signal(signal.SIGINT, lambda s, f: _forward(child, s))
+        ticks_gone, last = 0, {}
+        while True:
+            pid, status = os.waitpid(-1, os.WNOHANG)  # we are a subreaper: orphans come back to us
+            if pid == child:
+                break
+            if stop:
+                self.kill_all()
+                return stop[0]  # a signal number is also the wait status of a process it killed
+            tree = self.tree()
+            ticks_gone += sum(t for p, t in last.items() if p not in tree)
+            last = {p: t for p, (t, _) in tree.items()}
+            self.reason = self.over(tree, ticks_gone)
+            if self.reason:
+                self.kill_all()
+                os.waitpid(child, 0)
+                return int(signal.SIGKILL)
+            time.sleep(POLL)
+        self.kill_all()
+        return status
+
+
+def _forward(pid, sig):
+    try:
+        os.kill(pid, sig)
+    except OSError:
+        pass
+
+
+def run_monitored(config):
+    """The monitor: start the sandbox (through the keeper at the "namespaces" level), watch it, end like it."""
+    die_with_parent()
+    libc = _libc()
+    libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+    namespaced = config["level"] == "namespaces"
+    uid = UID_BASE + os.getpid() if os.geteuid() == 0 else os.geteuid()
+    gid = uid if os.geteuid() == 0 else os.getegid()
+    ready_r, ready_w = os.pipe()
+    go_r, go_w = os.pipe()
+    child = os.fork()
+    if child == 0:
+        os.close(ready_r)
+        os.close(go_w)
+        die_with_parent()
+        if namespaced:
+            keeper(config, ready_w, go_r)
+        else:
+            run_sandbox(config, None)
+        os._exit(0)
+    os.close(ready_w)
+    os.close(go_r)
+    if namespaced:
+        if os.read(ready_r, 1) != b"1":
+            os.waitpid(child, 0)
+            os._exit(70)
+        if os.geteuid() != 0:
+            with open(f"/proc/{child}/setgroups", "w") as f:
+                f.write("deny")
+        with open(f"/proc/{child}/uid_map", "w") as f:
+            f.write(f"0 {uid} 1")
+        with open(f"/proc/{child}/gid_map", "w") as f:
+            f.write(f"0 {gid} 1")
+        if config.get("sockets") and os.geteuid() == 0:  # the folder and what the grader put there (the
+            os.chown(config["sockets"], uid, gid)         # kernel's connection file) become the sandbox's
+            for entry in os.scandir(config["sockets"]):
+                if entry.is_file(follow_symlinks=False):
+                    os.chown(entry.path, uid, gid, follow_symlinks=False)
+    os.write(go_w, b"1")
+    os.close(go_w)
+    # The sandbox alone holds the grader's pipes now: when it ends, the grader reads the end of them.
+    devnull = os.open(os.devnull, os.O_RDWR)
+    for n in (0, 1):
+        os.dup2(devnull, n)
+    monitor = Monitor(config)
+    result = monitor.watch(child)
+    if monitor.reason:
+        print(f"sandbox stopped: {monitor.reason}", file=sys.stderr)
+    _exit_like(int(result))
+
+
+def keeper(config, ready, go):
+    """New namespaces, then wait for the monitor to map our root; start the sandbox as pid 1 and wait."""
+    fds = None
+    try:
+        _check(_libc().unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC
+                               | CLONE_NEWUTS), "unshare")
+        fds = open_sources(config)
+        os.write(ready, b"1")
+    except OSError:
+        os._exit(70)
+    if os.read(go, 1) != b"1":
+        os._exit(70)
+    try:
+        os.setgroups([])
+    except OSError:
+        pass  # an unprivileged grader has no groups to drop and may not call setgroups
+    os.setresgid(0, 0, 0)
+    os.setresuid(0, 0, 0)
+    die_with_parent()  # a change of uid clears the parent-death signal
+    child = os.fork()
+    if child == 0:
+        die_with_parent()
+        run_sandbox(config, fds)
+        os._exit(0)
+    for n in fds.values():
+        os.close(n)
+    signal.signal(signal.SIGINT, lambda s, f: _forward(child, s))
+    _, status = os.waitpid(child, 0)
+    _exit_like(status)
+
+
+def run_sandbox(config, fds):
+    """Build the confinement (fds given: "namespaces"), set the limits, then serve or exec."""
+    try:
+        workdir = build_root(config, fds) if fds is not None else config["source"]
+        limit_resources(config)
+    except OSError as exc:
+        print(f"sandbox set-up failed: {exc}", file=sys.stderr)
+        os._exit(70)
+    os.chdir(workdir)
+    if config.get("command"):  # e.g. a Jupyter kernel that runs in the same confinement, with a clean environment
+        scratch = os.path.join(workdir, ".sandbox-tmp")
+        os.makedirs(scratch, exist_ok=True)
+        env = dict(config.get("env", {}), HOME=scratch, TMPDIR=scratch, MPLCONFIGDIR=scratch, IPYTHONDIR=scratch)
+        os.execvpe(config["command"][0], config["command"], env)
+    # The pipe to the grader moves off stdin/stdout, so student prints cannot corrupt replies.
+    requests = os.fdopen(os.dup(0), "rb")
+    replies = os.fdopen(os.dup(1), "wb")
+    devnull = os.open(os.devnull, os.O_RDWR)
+    os.dup2(devnull, 0)
+    log = os.open(os.path.join(workdir, "student-output.txt"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+    os.dup2(log, 1)
+    os.dup2(log, 2)
+    serve(workdir, requests, replies)
 
 
 # ------------------------------------------------------------------------------------------ serving
@@ -295,37 +588,11 @@ def serve(workdir, requests, replies):
 
 
 def main():
-    import argparse
-
-    parser = argparse.ArgumentParser()
-    parser.add_argument("workdir")
-    parser.add_argument("--confine", metavar="NEWROOT", help="build a new root there (see confine)")
-    parser.add_argument("--allow", action="append", default=[])
-    parser.add_argument("--hide", action="append", default=[])
-    parser.add_argument("--memory", type=int, default=0)
-    parser.add_argument("--cpu", type=int, default=0)
-    parser.add_argument("--file-size", type=int, default=64 << 20)
-    parser.add_argument("--exec", nargs=argparse.REMAINDER, dest="command")
-    opts = parser.parse_args()
-    if opts.confine:
-        confine(opts.workdir, opts.confine, opts.allow, opts.hide)
-    limit_resources(opts.memory, opts.cpu, opts.file_size)
-    os.chdir(opts.workdir)
-    if opts.command:  # e.g. a Jupyter kernel that runs in the same confinement, with a clean environment
-        env = {k: v for k, v in os.environ.items() if k in ("PATH", "LANG", "MPLBACKEND") or k.startswith("COURSE_")}
-        scratch = os.path.join(opts.workdir, ".sandbox-tmp")
-        os.makedirs(scratch, exist_ok=True)
-        env.update(HOME=scratch, TMPDIR=scratch, MPLCONFIGDIR=scratch, IPYTHONDIR=scratch)
-        os.execvpe(opts.command[0], opts.command, env)
-    # The pipe to the grader moves off stdin/stdout, so student prints cannot corrupt replies.
-    requests = os.fdopen(os.dup(0), "rb")
-    replies = os.fdopen(os.dup(1), "wb")
-    devnull = os.open(os.devnull, os.O_RDWR)
-    os.dup2(devnull, 0)
-    log = os.open(os.path.join(opts.workdir, "student-output.txt"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
-    os.dup2(log, 1)
-    os.dup2(log, 2)
-    serve(opts.workdir, requests, replies)
+    with open(sys.argv[1]) as f:
+        config = json.load(f)
+    if config.get("command") and len(sys.argv) > 2:  # a Jupyter kernel's connection file
+        config["command"] = [sys.argv[2] if a == "{connection_file}" else a for a in config["command"]]
+    run_monitored(config)
 
 
 if __name__ == "__main__":
