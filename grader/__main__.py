@@ -1,4 +1,4 @@
-"""Command line: `python -m grader release|grade|demo` (see README.md)."""
+"""Command line: `python -m grader release|grade|demo|course|gradescope` (see README.md)."""
 import argparse
 import sys
 
@@ -28,10 +28,28 @@ def main(argv=None):
     grade.add_argument("--skip-notebooks", action="store_true", help="grade the package suites only")
     grade.add_argument("--full-notebooks", action="store_true",
                        help="run notebooks in full mode (default: smoke mode, COURSE_SMOKE=1)")
+    grade.add_argument("--gradebook", metavar="COURSE",
+                       help="also write the scores into this nbgrader course's gradebook (see `course`)")
 
     demo = sub.add_parser("demo", help="grade sample submissions (complete, empty, buggy, hostile)")
     demo.add_argument("--out", default="demo-out", metavar="DIR")
     demo.add_argument("--jobs", type=int, default=2, metavar="N")
+
+    course = sub.add_parser("course", help="create an nbgrader course folder from the release (formgrader, exchange)")
+    course.add_argument("dir", metavar="DIR", help="the course folder (created if missing, refreshed if not)")
+    course.add_argument("--exchange", metavar="PATH", help="nbgrader exchange folder (default: DIR/exchange)")
+    course.add_argument("--course-id", default="cnn-course", help="nbgrader course id (default: cnn-course)")
+    course.add_argument("--part", action="append", choices=list(PARTS), metavar="NAME",
+                        help="add only this part (repeatable; default: all built parts)")
+
+    gs = sub.add_parser("gradescope", help="build Gradescope's autograder zip (setup.sh, run_autograder, course)")
+    gs.add_argument("--out", default="autograder.zip", metavar="ZIP")
+    gs.add_argument("--part", action="append", choices=list(PARTS), metavar="NAME",
+                    help="grade only this part on Gradescope (repeatable; default: all built parts)")
+    gs.add_argument("--seed", type=int, help="seed of the hidden inputs (default: a fresh secret one)")
+    gs.add_argument("--skip-notebooks", action="store_true", help="grade the package suites only")
+    gs.add_argument("--allow-weak-isolation", action="store_true",
+                    help="grade even where Gradescope's container allows only process isolation")
 
     args = parser.parse_args(argv)
     if args.command == "release":
@@ -40,6 +58,12 @@ def main(argv=None):
     if args.command == "grade":
         from grader import grade as grading
         return grading.main(args)
+    if args.command == "course":
+        from grader import course as course_mod
+        return course_mod.main(args)
+    if args.command == "gradescope":
+        from grader import gradescope
+        return gradescope.main(args)
     from grader import demo as demo_mod
     return demo_mod.main(args)
 

@@ -238,6 +238,9 @@ def main(args):
                          smoke=not args.full_notebooks, manual=load_manual(args.manual),
                          notebooks=not args.skip_notebooks)
     table = grader.grade_all(args.submissions)
+    if getattr(args, "gradebook", None):  # also into an nbgrader course's gradebook (python -m grader course)
+        from grader.course import record
+        record(args.gradebook, table, parts, args.out)
     print(report.class_table(table, parts))
     print(f"\nResults in {args.out}/<name>/results.json and feedback.html; class grades in {args.out}/grades.csv")
     return 0
