@@ -1,4 +1,6 @@
-"""Comparisons for the hidden suites. Failure messages describe the difference, never the test code."""
+"""Comparisons for the hidden suites. Failure messages describe the difference, never the test code, and never
+hand over a replayable pair: they may show the student's value and the kind of case (see `kind`), or shapes,
+but not both a case's exact inputs and the right answer."""
 import numpy as np
 import pytest
 
@@ -16,8 +18,28 @@ def describe(**params):
     return ", ".join(parts)
 
 
+def kind(**params):
+    """The kind of a case, not its values: 'size > 1, stride > 1, padding 0, non-square kernel size, bias=True'.
+    Integers read as 0, 1, > 1 or negative; pairs as square or non-square; arrays by shape and dtype."""
+    parts = []
+    for key, value in params.items():
+        name = key.replace("_", " ")
+        if isinstance(value, np.ndarray):
+            parts.append(f"{name} of shape {value.shape} ({value.dtype})")
+        elif isinstance(value, (bool, np.bool_)) or value is None:
+            parts.append(f"{key}={value}")
+        elif isinstance(value, (int, np.integer)):
+            parts.append(f"{name} {value}" if value in (0, 1) else f"{name} > 1" if value > 1 else f"negative {name}")
+        elif isinstance(value, (tuple, list)) and len(value) == 2:
+            parts.append(f"{'square' if value[0] == value[1] else 'non-square'} {name}")
+        else:
+            parts.append(f"{name} of type {type(value).__name__}")
+    return ", ".join(parts)
+
+
 def assert_close(actual, expected, what, rtol=1e-7, atol=1e-9, context=""):
-    """`actual` must be an ndarray with `expected`'s shape and dtype and close values."""
+    """`actual` must be an ndarray with `expected`'s shape and dtype and close values. The message names the
+    worst place and your value there, not the right one."""
     where = f" (for {context})" if context else ""
     if not isinstance(actual, np.ndarray):
         pytest.fail(f"{what}: expected a numpy array, got {type(actual).__name__}{where}")
@@ -30,27 +52,34 @@ def assert_close(actual, expected, what, rtol=1e-7, atol=1e-9, context=""):
         diff = np.abs(actual.astype(np.float64) - expected.astype(np.float64))
         diff[~bad] = 0
         worst = np.unravel_index(np.argmax(diff), diff.shape)
-        pytest.fail(f"{what}: {int(bad.sum())} of {bad.size} values differ; largest difference "
-                    f"{diff[worst]:.3g} at index {tuple(int(i) for i in worst)} "
-                    f"(yours {actual[worst]:.6g}, expected {expected[worst]:.6g}){where}")
+        pytest.fail(f"{what}: {int(bad.sum())} of {bad.size} values are wrong; the worst is at index "
+                    f"{tuple(int(i) for i in worst)} (yours {actual[worst]:.6g}, off by {diff[worst]:.3g}){where}")
 
 
 def assert_equal_value(actual, expected, what, context=""):
-    """Exact equality for plain answers (ints, bools, tuples); numpy integers count as ints."""
+    """Exact equality for plain answers (ints, bools, tuples); numpy integers count as ints. `context` says
+    the kind of case (see `kind`), not its exact inputs: the message shows the student's value only."""
     where = f" (for {context})" if context else ""
     if isinstance(expected, bool):
-        ok = isinstance(actual, (bool, np.bool_)) and bool(actual) == expected
+        type_ok = isinstance(actual, (bool, np.bool_))
     elif isinstance(expected, int):
-        ok = isinstance(actual, (int, np.integer)) and not isinstance(actual, (bool, np.bool_)) \
-            and int(actual) == expected
+        type_ok = isinstance(actual, (int, np.integer)) and not isinstance(actual, (bool, np.bool_))
     else:
-        ok = type(actual) is type(expected) and actual == expected
-    if not ok:
-        pytest.fail(f"{what}: got {actual!r}, expected {expected!r}{where}")
+        type_ok = type(actual) is type(expected)
+    if not type_ok:
+        pytest.fail(f"{what}: returned {_short(actual)} ({type(actual).__name__}), expected "
+                    f"{'an int' if type(expected) is int else 'a ' + type(expected).__name__}{where}")
+    try:
+        equal = bool(actual == expected)
+    except (TypeError, ValueError):  # e.g. a tuple holding arrays
+        equal = False
+    if not equal:
+        pytest.fail(f"{what}: your answer {_short(actual)} is not right{where}")
 
 
 def assert_raises(student, exc_type, target, *args, context="", **kwargs):
-    """The student's function must raise `exc_type` (by name) for these arguments."""
+    """The student's function must raise `exc_type` (by name) for these arguments; `context` says why the
+    arguments are wrong (e.g. "stride 0"), which is what the student needs to know."""
     where = f" (for {context})" if context else ""
     try:
         result = student.call(target, *args, **kwargs)

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from grader.suites.checks import (assert_close, assert_equal_value, assert_inputs_unchanged, assert_raises,
-                                  describe)
+                                  describe, kind)
 from solutions import conv as ref
 
 TOL = {np.float64: dict(rtol=1e-7, atol=1e-9), np.float32: dict(rtol=1e-4, atol=1e-5)}
@@ -75,15 +75,19 @@ def test_conv_output_size(student, rng):
         expected = ref.conv_output_size(size, k, stride, pad, dil)
         got = student.call("conv.conv_output_size", size, k, stride, pad, dil)
         assert_equal_value(got, expected, "conv_output_size",
-                           f"size={size}, kernel_size={k}, stride={stride}, padding={pad}, dilation={dil}")
+                           kind(size=size, kernel_size=k, stride=stride, padding=pad, dilation=dil))
 
 
 @pytest.mark.points(2)
 def test_conv_output_size_rejects_bad_arguments(student):
     """conv_output_size raises ValueError for impossible hyper-parameters"""
-    assert_equal_value(student.call("conv.conv_output_size", 32, 5, 1, 2), 32, "conv_output_size", "32, 5, 1, 2")
-    for args in [(32, 0), (32, 3, 0), (32, 3, 1, -1), (32, 3, 1, 0, 0), (4, 7), (5, 3, 1, 0, 3), (32, -3)]:
-        assert_raises(student, ValueError, "conv.conv_output_size", *args, context=f"arguments {args}")
+    assert_equal_value(student.call("conv.conv_output_size", 32, 5, 1, 2), 32, "conv_output_size",
+                       "valid arguments whose padding keeps the size")
+    bad = {(32, 0): "kernel_size 0", (32, 3, 0): "stride 0", (32, 3, 1, -1): "negative padding",
+           (32, 3, 1, 0, 0): "dilation 0", (4, 7): "a kernel larger than the input",
+           (5, 3, 1, 0, 3): "a dilated kernel larger than the input", (32, -3): "negative kernel_size"}
+    for args, why in bad.items():
+        assert_raises(student, ValueError, "conv.conv_output_size", *args, context=why)
 
 
 @pytest.mark.points(1)
@@ -95,8 +99,9 @@ def test_window_fits(student, rng):
         if size + 2 * pad < k:
             continue
         assert_equal_value(student.call("conv.window_fits", size, k, stride, pad), ref.window_fits(size, k, stride, pad),
-                           "window_fits", f"size={size}, kernel_size={k}, stride={stride}, padding={pad}")
-    assert_equal_value(student.call("conv.window_fits", 7, 3, 3), False, "window_fits", "7x7 input, 3x3, stride 3")
+                           "window_fits", kind(size=size, kernel_size=k, stride=stride, padding=pad))
+    assert_equal_value(student.call("conv.window_fits", 7, 3, 3), False, "window_fits",
+                       "stride equal to the kernel size, no padding")
 
 
 @pytest.mark.points(1)
@@ -107,9 +112,10 @@ def test_same_padding(student):
             if (d * (k - 1) + 1) % 2 == 0:
                 continue
             assert_equal_value(student.call("conv.same_padding", k, d), ref.same_padding(k, d), "same_padding",
-                               f"kernel_size={k}, dilation={d}")
+                               "an odd " + kind(kernel_size=k, dilation=d))
     for k, d in ((2, 1), (4, 1), (6, 3), (2, 3)):
-        assert_raises(student, ValueError, "conv.same_padding", k, d, context=f"kernel_size={k}, dilation={d}")
+        assert_raises(student, ValueError, "conv.same_padding", k, d,
+                      context="an even effective kernel size, " + kind(dilation=d))
 
 
 @pytest.mark.points(2)
@@ -121,7 +127,7 @@ def test_conv_param_count(student, rng):
         bias = bool(rng.random() < 0.5)
         assert_equal_value(student.call("conv.conv_param_count", cin, cout, k, bias=bias),
                            ref.conv_param_count(cin, cout, k, bias=bias), "conv_param_count",
-                           f"in_channels={cin}, out_channels={cout}, kernel_size={k}, bias={bias}")
+                           kind(in_channels=cin, out_channels=cout, kernel_size=k, bias=bias))
 
 
 @pytest.mark.points(2)
