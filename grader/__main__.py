@@ -19,7 +19,13 @@ def main(argv=None):
     grade.add_argument("--part", action="append", choices=list(PARTS), metavar="NAME",
                        help=f"grade only this part (repeatable): {', '.join(PARTS)}")
     grade.add_argument("--jobs", type=int, default=1, metavar="N", help="submissions graded at once")
-    grade.add_argument("--seed", type=int, default=0, help="seed for the random test inputs (default 0)")
+    grade.add_argument("--seed", type=int, default=None,
+                       help="force the seed of the hidden inputs, to reproduce a run (default: the secret seed "
+                            "kept in DIR/.grader-secret, created at random on first use)")
+    grade.add_argument("--secret-from", metavar="FILE",
+                       help="take the secret seed from FILE (e.g. another shard's DIR/.grader-secret)")
+    grade.add_argument("--shard", metavar="I/N",
+                       help="grade only the I-th of N shares of the class (in name order), for N machines")
     grade.add_argument("--timeout", type=float, default=60.0, help="seconds allowed per call into student code")
     grade.add_argument("--isolation", choices=LEVELS, help="force an isolation level (default: strongest available)")
     grade.add_argument("--require-isolation", choices=LEVELS,
@@ -31,6 +37,10 @@ def main(argv=None):
     grade.add_argument("--gradebook", metavar="COURSE",
                        help="also write the scores into this nbgrader course's gradebook (see `course`)")
 
+    merge = sub.add_parser("merge", help="merge the output folders of `grade --shard` into one, with grades.csv")
+    merge.add_argument("shards", nargs="+", metavar="OUT", help="the shards' output folders")
+    merge.add_argument("--out", required=True, metavar="DIR", help="the merged folder (created if missing)")
+
     demo = sub.add_parser("demo", help="grade sample submissions (complete, empty, buggy, hostile)")
     demo.add_argument("--out", default="demo-out", metavar="DIR")
     demo.add_argument("--jobs", type=int, default=2, metavar="N")
@@ -41,6 +51,8 @@ def main(argv=None):
     course.add_argument("--course-id", default="cnn-course", help="nbgrader course id (default: cnn-course)")
     course.add_argument("--part", action="append", choices=list(PARTS), metavar="NAME",
                         help="add only this part (repeatable; default: all built parts)")
+    course.add_argument("--collected", metavar="OUT",
+                        help="lay out what `nbgrader collect` put in DIR/submitted/ as OUT/<student>/ for grade")
 
     gs = sub.add_parser("gradescope", help="build Gradescope's autograder zip (setup.sh, run_autograder, course)")
     gs.add_argument("--out", default="autograder.zip", metavar="ZIP")
@@ -60,6 +72,9 @@ def main(argv=None):
         return grading.main(args)
     if args.command == "course":
         from grader import course as course_mod
+    if args.command == "merge":
+        from grader import merge as merge_mod
+        return merge_mod.main(args)
         return course_mod.main(args)
     if args.command == "gradescope":
         from grader import gradescope

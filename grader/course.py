@@ -18,6 +18,8 @@ nbgrader's documentation describes. The exchange folder is created world-writabl
   (generate_assignment would drop cells it does not find there), and because `nbgrader export` then gives
   the package and the notebook a row each, and the formgrader a column each, with their own maxima.
   autograded/<student>/<part>-package/hidden-tests.ipynb shows each test's message in the formgrader.
+Submissions collected with `nbgrader collect` (submitted/<student>/<part>/, the notebook beside assignment/)
+are laid out for `grade` by `python -m grader course DIR --collected OUT` (OUT/<student>/ like the release).
 Students are added to the gradebook when missing. The CSV (DIR/grades.csv of `grade --out`) is unchanged.
 
 nbgrader's own `autograde` also works in this course, but runs student notebooks without the sandbox;
@@ -214,8 +216,31 @@ def _record_notebook(gb, course, part, student, cells, graded):
     shutil.copyfile(graded, folder / graded.name)
 
 
+def stage_collected(course, dest, parts):
+    """Copy what `nbgrader collect` put in course/submitted/<student>/<part>/ to dest/<student>/ laid out like
+    the release (assignment/<part>.py, notebooks/<notebook>.ipynb); regular files only. Returns the folders."""
+    submitted, dest = Path(course).resolve() / "submitted", Path(dest)
+    folders = []
+    for student in sorted(p for p in submitted.iterdir() if p.is_dir() and not p.is_symlink()):
+        for part in parts:
+            for src, rel in ((student / part.name / "assignment" / f"{part.name}.py", f"assignment/{part.name}.py"),
+                             (student / part.name / f"{part.notebook}.ipynb", f"notebooks/{part.notebook}.ipynb")):
+                if src.is_file() and not any(p.is_symlink() for p in (src, src.parent, src.parent.parent)):
+                    (dest / student.name / rel).parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copyfile(src, dest / student.name / rel)
+        if (dest / student.name).exists():
+            folders.append(dest / student.name)
+    return folders
+
+
 def main(args):
     parts = select(args.part)
+    if args.collected:
+        course_config(args.dir)
+        folders = stage_collected(args.dir, args.collected, parts)
+        print(f"{len(folders)} collected submissions laid out in {args.collected}/<student>/; grade them with "
+              f"`python -m grader grade {args.collected}/* --out DIR --gradebook {args.dir}`")
+        return 0
     config = create(args.dir, exchange=args.exchange, course_id=args.course_id, parts=parts)
     names = ", ".join(p.name for p in parts)
     print(f"nbgrader course in {config.parent} (course id {args.course_id}): assignments {names} with their "

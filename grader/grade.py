@@ -1,27 +1,31 @@
 """Grade whole submissions: hidden suites (sandboxed) plus notebooks (nbgrader), into Gradescope's format.
 
 For each submission it writes DIR/<name>/results.json and DIR/<name>/feedback.html, then DIR/grades.csv.
-A submission whose files and grader are unchanged since its last results.json is not graded again."""
+A submission whose files and grader are unchanged since its last results.json is not graded again.
+The hidden inputs are drawn from a secret seed kept in DIR/.grader-secret (never handed to students)."""
 import csv
 import hashlib
 import json
 import os
 import re
+import secrets
 import subprocess
 import sys
 import tempfile
 import time
-import zipfile
+import traceback
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from grader import report
-from grader.notebook import NotebookGrader
-from grader.parts import ROOT, select
+from grader.notebook import NotebookGrader, all_zero
+from grader.parts import ROOT, built_parts, select
 from grader.sandbox import LEVELS, available_levels
+from grader.submission import SubmissionError, gather, submission_file
 
-MAX_ZIP_BYTES = 256 << 20
 WEAK = "process"
+SECRET_FILE = ".grader-secret"
+RESERVED = {"grades.csv", SECRET_FILE}  # the class files beside the students' folders (compared casefolded)
 
 
 def grader_fingerprint(parts, seed):
@@ -38,43 +42,96 @@ def submission_fingerprint(root, parts):
     digest = hashlib.sha256()
     for part in parts:
         for rel in (f"assignment/{part.name}.py", f"notebooks/{part.notebook}.ipynb"):
-            path = Path(root) / rel
-            digest.update(rel.encode() + (path.read_bytes() if path.is_file() else b"<missing>"))
+            path = submission_file(root, rel)
+            digest.update(rel.encode() + (path.read_bytes() if path else b"<missing>"))
     return digest.hexdigest()
 
 
-def unpack(path, scratch):
-    """A submission folder as is, or a zip extracted safely (no absolute paths, no '..', bounded size)."""
-    path = Path(path)
-    if path.is_dir():
-        return path
-    if not zipfile.is_zipfile(path):
-        raise ValueError(f"{path}: not a folder or a zip file")
+def class_seed(out, secret=None):
+    """The run's secret seed: derived from the file `secret` (default DIR/.grader-secret), which is created
+    with a fresh random value (mode 0600) on first use, so that a resumed run draws the same hidden inputs.
+    A secret given from elsewhere (shards of one class) is also kept in DIR, so that DIR resumes alone."""
+    own = Path(out) / SECRET_FILE
+    path = Path(secret) if secret else own
+    if not path.exists():
+        if secret:
+            raise SystemExit(f"{path}: no such secret file (the first shard's DIR/{SECRET_FILE}, or any file "
+                             "of at least 16 random characters)")
+        _create_secret(path, secrets.token_hex(32))
+    text = path.read_text().strip()
+    if len(text) < 16:
+        raise SystemExit(f"{path}: too short to be a secret (use at least 16 random characters)")
+    if path != own:
+        if not own.exists():
+            _create_secret(own, text)
+        elif own.read_text().strip() != text:
+            raise SystemExit(f"{own.parent} was graded with another secret; grade into a new --out folder")
+    return int(hashlib.sha256(text.encode()).hexdigest()[:32], 16)
+
+
+def _create_secret(path, text):
+    """Write a secret file readable by its owner only; atomic, so concurrent shards agree on one value."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(text + "\n")
+    try:
+        os.link(tmp, path)  # fails if another run created it first: then that one is used
+    except FileExistsError:
+        pass
+    finally:
+        tmp.unlink()
+
+
+def unpack(path, scratch, parts=None, notes=None):
+    """The files grading reads from a submission (a folder or a zip), copied as plain files into a new folder
+    under `scratch` (see grader.submission); raises SubmissionError with the reason when it is unreadable.
+    What is worth telling the student (a link ignored, ...) is appended to `notes`."""
     dest = Path(tempfile.mkdtemp(prefix="submission-", dir=scratch))
-    with zipfile.ZipFile(path) as zf:
-        infos = [i for i in zf.infolist() if not i.is_dir()]
-        if sum(i.file_size for i in infos) > MAX_ZIP_BYTES:
-            raise ValueError(f"{path}: unpacks to more than {MAX_ZIP_BYTES >> 20} MiB")
-        for info in infos:
-            name = Path(info.filename)
-            if name.is_absolute() or ".." in name.parts or (info.external_attr >> 16) & 0o170000 == 0o120000:
-                continue  # absolute paths, escapes and symbolic links are dropped
-            zf.extract(info, dest)
-    # A zip of the folder (one top folder holding assignment/) or of its contents both work.
-    tops = [p for p in dest.iterdir()]
-    if len(tops) == 1 and tops[0].is_dir() and not (dest / "assignment").exists():
-        return tops[0]
+    found = gather(path, dest, parts or built_parts())
+    if notes is not None:
+        notes += found
     return dest
 
 
 def safe_name(path, taken):
-    base = re.sub(r"[^A-Za-z0-9_.-]+", "_", Path(path).name.removesuffix(".zip")).strip("._") or "submission"
+    """A folder name for the submission's results: its file name, tidied; distinct from `taken` and from the
+    class files even on a case-insensitive file system (adds -2, -3, ...). Adds the name to `taken`."""
+    base = re.sub(r"[^A-Za-z0-9_.-]+", "_", Path(path).name.removesuffix(".zip")).strip("._")[:200] or "submission"
     name, n = base, 1
-    while name in taken:
+    while name.casefold() in taken or name.casefold() in RESERVED:
         n += 1
         name = f"{base}-{n}"
-    taken.add(name)
+    taken.add(name.casefold())
     return name
+
+
+def assign_names(submissions):
+    """[(name, submission)] in the order given; names are assigned in sorted order, so that they do not
+    depend on the order of the command line (nor on sharding)."""
+    subs = [str(s) for s in submissions]
+    taken, names = set(), {}
+    for i in sorted(range(len(subs)), key=lambda i: (Path(subs[i]).name, subs[i], i)):
+        names[i] = safe_name(subs[i], taken)
+    return [(names[i], sub) for i, sub in enumerate(subs)]
+
+
+def parse_shard(text):
+    """'I/N' (1 <= I <= N) -> (I, N)."""
+    match = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", text or "")
+    if not match or not 1 <= int(match[1]) <= int(match[2]):
+        raise SystemExit(f"--shard {text!r}: expected I/N with 1 <= I <= N, e.g. --shard 2/4")
+    return int(match[1]), int(match[2])
+
+
+def in_shard(named, shard):
+    """The submissions of shard (I, N): the I-th, (I+N)-th, ... of the class in name order."""
+    if not shard:
+        return named
+    index, count = shard
+    mine = {name for k, (name, _) in enumerate(sorted(named)) if k % count == index - 1}
+    return [(name, sub) for name, sub in named if name in mine]
 
 
 def run_suite(part, root, seed, level, timeout):
@@ -124,13 +181,19 @@ def apply_manual(records, name, manual):
 
 
 class ClassGrader:
-    def __init__(self, parts, out, seed=0, level=None, jobs=1, timeout=60.0, smoke=True, hidden=(), manual=None,
-                 notebooks=True):
-        self.parts, self.out, self.seed, self.jobs, self.timeout = parts, Path(out), seed, jobs, timeout
+    """Grades a class into `out`. `seed=None` (the default) uses the class's secret seed (see class_seed);
+    an integer forces that seed (to reproduce a run)."""
+
+    def __init__(self, parts, out, seed=None, level=None, jobs=1, timeout=60.0, smoke=True, hidden=(), manual=None,
+                 notebooks=True, secret=None):
+        self.parts, self.out, self.jobs, self.timeout = parts, Path(out), jobs, timeout
+        self.seed = class_seed(self.out, secret) if seed is None else seed
         self.grade_notebooks = notebooks
         self.manual = manual or {}
         self.level = level or available_levels()[0]
-        self.fingerprint = grader_fingerprint(parts, seed)
+        self.fingerprint = grader_fingerprint(parts, self.seed)
+        self.titles = {p.name: report.notebook_titles(p.source_notebook) for p in parts}
+        self.notes = {}
         self.hidden = [self.out, *hidden]
         self.suite_tests = {p.name: collect(p) for p in parts}
         self.smoke = smoke
@@ -145,9 +208,18 @@ class ClassGrader:
         for nb in self.notebooks.values():
             nb.close()
 
-    def grade_one(self, name, root, notebooks=None):
+    def retitle(self, part, records):
+        """Notebook records titled by their question (report.notebook_titles) instead of the cell id."""
+        for record in records:
+            if record["name"].startswith("notebook:"):
+                cell = record["name"].removeprefix("notebook:")
+                record["title"] = f"{part.notebook}, {self.titles[part.name].get(cell, cell)}"
+        return records
+
+    def grade_one(self, name, root, notebooks=None, sid="s0001"):
         """Grade one unpacked submission; `notebooks=False` grades it by the hidden suites only (its results
-        then hold no notebook tests and say so, rather than showing them as failed)."""
+        then hold no notebook tests and say so, rather than showing them as failed). `name` is the results
+        folder's name; inside the grader (temporary folders, kernel sockets) the student is the short `sid`."""
         notebooks = self.grade_notebooks if notebooks is None else notebooks
         outdir = self.out / name
         results_path = outdir / "results.json"
@@ -169,7 +241,7 @@ class ClassGrader:
                 records = [dict(r, score=0, kind="auto", output="The grader could not run this test on your code.")
                            for r in self.suite_tests[part.name]]
             if notebooks:
-                records += self.notebook_grader(part).grade(root, name, outdir)
+                records += self.retitle(part, self.notebook_grader(part).grade(root, sid, outdir))
             for record in records:
                 record["part"] = part.name
             tests += records
@@ -180,31 +252,73 @@ class ClassGrader:
         if not notebooks:
             results["output"] += (" The notebooks were not graded in this run: the score counts the hidden "
                                   "tests of the package only.")
-        outdir.mkdir(parents=True, exist_ok=True)
-        results_path.write_text(json.dumps(results, indent=1))
-        (outdir / "feedback.html").write_text(report.feedback_html(name, results, self.parts))
+        for note in self.notes.get(name, []):
+            results["output"] += f" Note: {note}."
+        self.write(name, results)
         return results, False
 
-    def grade_all(self, submissions, skip_notebooks=()):
+    def write(self, name, results):
+        outdir = self.out / name
+        outdir.mkdir(parents=True, exist_ok=True)
+        (outdir / "results.json").write_text(json.dumps(results, indent=1))
+        (outdir / "feedback.html").write_text(report.feedback_html(name, results, self.parts, outdir))
+
+    def failed(self, name, problem, notebooks):
+        """Zero for every test, with the reason; never reused by a later run (it is tried again)."""
+        tests = []
+        for part in self.parts:
+            records = [dict(r, score=0, kind="auto") for r in self.suite_tests[part.name]]
+            if notebooks:
+                records += self.retitle(part, all_zero(part, "This submission could not be graded."))
+            for record in records:
+                record.update(part=part.name, output=record["output"] or "This submission could not be graded.")
+            tests += records
+        results = report.results_json(tests, self.level, 0.0, {"grader": self.fingerprint, "failed": problem,
+                                                                "notebooks": "graded" if notebooks else "skipped"})
+        results["output"] = f"This submission could not be graded: {problem}."
+        self.write(name, results)
+        return results
+
+    def grade_safely(self, name, root, notebooks, sid, problem=None):
+        """grade_one, except that a submission that cannot be read or graded gets zero with the reason
+        instead of stopping the class."""
+        if problem is None:
+            try:
+                return self.grade_one(name, root, notebooks, sid)
+            except Exception as exc:  # noqa: BLE001  (whatever it was, the rest of the class is graded)
+                print(f"error while grading {name}:\n{traceback.format_exc()}", file=sys.stderr)
+                problem = f"the grader failed on it ({type(exc).__name__}: {exc}); your instructor will look into it"
+        return self.failed(name, problem, notebooks), False
+
+    def grade_all(self, submissions, skip_notebooks=(), shard=None):
         """Grade `submissions` (folders or zips), `jobs` at a time; those also named in `skip_notebooks` (as
-        given in `submissions`) are graded by the hidden suites only, like all of them with notebooks=False."""
+        given in `submissions`) are graded by the hidden suites only, like all of them with notebooks=False.
+        `shard=(I, N)` grades only the I-th of N shares of the class (see in_shard). Every submission graded
+        gets a row, those that cannot be read or graded with zero and the reason."""
         self.out.mkdir(parents=True, exist_ok=True)
         skip = {str(s) for s in skip_notebooks}
-        taken, table = set(), {}
+        table = {}
         with tempfile.TemporaryDirectory(prefix="course-unpack-") as scratch:
-            named = []
-            for sub in submissions:
-                name = safe_name(sub, taken)
+            jobs = []
+            for k, (name, sub) in enumerate(in_shard(assign_names(submissions), shard)):
+                notes, root, problem = [], None, None
                 try:
-                    named.append((name, unpack(sub, scratch), self.grade_notebooks and str(sub) not in skip))
-                except (ValueError, OSError, zipfile.BadZipFile) as exc:
-                    print(f"skipped {sub}: {exc}", file=sys.stderr)
-            self.hidden += [root for _, root, _ in named]  # no kernel may read any submission's originals
+                    root = unpack(sub, scratch, self.parts, notes)
+                except SubmissionError as exc:
+                    problem = str(exc)
+                except OSError as exc:
+                    problem = f"it could not be read ({exc.strerror or exc})"
+                if problem:
+                    print(f"cannot read {sub}: {problem}; it is recorded with zero points", file=sys.stderr)
+                self.notes[name] = notes
+                jobs.append((name, root, self.grade_notebooks and sub not in skip, f"s{k + 1:04d}", problem))
+            # no kernel may read any submission: neither the originals nor their copies
+            self.hidden += [Path(s) for s in map(str, submissions) if Path(s).is_dir()]
+            self.hidden += [root for _, root, *_ in jobs if root]
             with ThreadPoolExecutor(max_workers=max(1, self.jobs)) as pool:
-                if any(notebooks for *_, notebooks in named):  # each part's nbgrader template, built at once
+                if any(notebooks and root for _, root, notebooks, *_ in jobs):  # each nbgrader template, at once
                     list(pool.map(self.notebook_grader, self.parts))
-                futures = {name: pool.submit(self.grade_one, name, root, notebooks)
-                           for name, root, notebooks in named}
+                futures = {job[0]: pool.submit(self.grade_safely, *job) for job in jobs}
                 for name, future in futures.items():
                     table[name], reused = future.result()
                     print(f"{'reused' if reused else 'graded'} {name}: {report.score_line(table[name])}",
@@ -234,10 +348,16 @@ def check_level(level, require):
 def main(args):
     parts = select(args.part)
     level = check_level(args.isolation, args.require_isolation)
+    shard = parse_shard(args.shard) if getattr(args, "shard", None) else None
+    if args.seed is not None and getattr(args, "secret_from", None):
+        raise SystemExit("give either --seed or --secret-from, not both")
     grader = ClassGrader(parts, args.out, seed=args.seed, level=level, jobs=args.jobs, timeout=args.timeout,
                          smoke=not args.full_notebooks, manual=load_manual(args.manual),
-                         notebooks=not args.skip_notebooks)
-    table = grader.grade_all(args.submissions)
+                         notebooks=not args.skip_notebooks, secret=getattr(args, "secret_from", None))
+    table = grader.grade_all(args.submissions, shard=shard)
+    if shard:
+        print(f"shard {shard[0]}/{shard[1]}: {len(table)} of {len(args.submissions)} submissions graded into "
+              f"{args.out}; combine the shards with `python -m grader merge OUT... --out DIR`", file=sys.stderr)
     if getattr(args, "gradebook", None):  # also into an nbgrader course's gradebook (python -m grader course)
         from grader.course import record
         record(args.gradebook, table, parts, args.out)

@@ -49,8 +49,8 @@ def test_notebooks_skipped_per_submission(tmp_path, monkeypatch):
         def __init__(self, part, *args, **kwargs):
             self.part = part
 
-        def grade(self, root, name, outdir):
-            graded.append(name)
+        def grade(self, root, student, outdir):
+            graded.append(student)  # a short id, never the student's name (it ends up in socket paths)
             return [{"name": "notebook:q", "title": f"{self.part.notebook} q", "score": 2, "max_score": 2,
                      "output": "Correct.", "kind": "auto"}]
 
@@ -62,7 +62,7 @@ def test_notebooks_skipped_per_submission(tmp_path, monkeypatch):
     alice, bob = str(complete(tmp_path / "alice", conv)), str(complete(tmp_path / "bob", conv))
     out = tmp_path / "out"
     table = ClassGrader(conv, out, jobs=2).grade_all([alice, bob], skip_notebooks=[bob])
-    assert graded == ["alice"]
+    assert graded == ["s0001"]
     a, b = table["alice"], table["bob"]
     assert a["extra_data"]["notebooks"] == "graded" and b["extra_data"]["notebooks"] == "skipped"
     assert [t for t in a["tests"] if t["extra_data"]["test"] == "notebook:q"]
@@ -77,7 +77,7 @@ def test_notebooks_skipped_per_submission(tmp_path, monkeypatch):
 
     # Graded again with its notebooks, bob is graded anew, not given the suites-only result; alice is reused.
     again = ClassGrader(conv, out).grade_all([alice, bob])
-    assert graded == ["alice", "bob"] and again["alice"] == a
+    assert graded == ["s0001", "s0002"] and again["alice"] == a
     assert again["bob"]["score"] == a["score"] and again["bob"]["extra_data"]["notebooks"] == "graded"
     assert mark_skipped(class_table(again, conv), again) == class_table(again, conv)
 
@@ -97,7 +97,9 @@ def test_manual_scores_are_applied(tmp_path):
 
 
 def test_clear_errors(tmp_path):
-    run = grader("grade", str(tmp_path / "missing"), "--out", str(tmp_path / "o"), "--skip-notebooks")
-    assert "skipped" in run.stderr and "missing" in run.stderr
+    run = grader("grade", str(tmp_path / "missing"), "--out", str(tmp_path / "o"), "--skip-notebooks", "--part", "conv")
+    assert run.returncode == 0 and "cannot read" in run.stderr and "missing" in run.stderr
+    row = next(csv.DictReader(open(tmp_path / "o" / "grades.csv")))
+    assert row["submission"] == "missing" and float(row["score"]) == 0 and "no such file" in row["problem"]
     run = grader("grade", str(tmp_path), "--out", str(tmp_path / "o"), "--part", "nonsense")
     assert run.returncode != 0 and "conv" in run.stderr

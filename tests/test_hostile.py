@@ -83,3 +83,37 @@ def test_zip_entries_cannot_escape(tmp_path):
     assert (root / "assignment" / "conv.py").exists()
     assert not (tmp_path / "escaped.txt").exists() and not (scratch / "escaped.txt").exists()
     assert not Path("/tmp/absolute-escape.txt").exists()
+
+
+@pytest.mark.parametrize("linked", ["assignment", "notebooks"])
+def test_folder_linked_into_the_course_gains_nothing(tmp_path, monkeypatch, linked):
+    """A folder submission whose assignment/ or notebooks/ is a link into the course (the reference, the
+    source notebook with its answers) is graded as if that folder were missing."""
+    import shutil
+
+    from grader import grade as grading
+    from grader.demo import release_copy
+    from grader.parts import PARTS as BY_NAME
+
+    seen = []
+
+    class Notebooks:  # stands in for nbgrader: records what the notebook grader would be given
+        def __init__(self, part, *args, **kwargs):
+            self.part = part
+
+        def grade(self, root, student, outdir):
+            seen.append((Path(root) / "notebooks" / f"{self.part.notebook}.ipynb").exists())
+            return []
+
+        def close(self):
+            pass
+
+    monkeypatch.setattr(grading, "NotebookGrader", Notebooks)
+    conv = BY_NAME["conv"]
+    sub = release_copy(tmp_path / "linker")
+    shutil.rmtree(sub / linked)
+    (sub / linked).symlink_to(ROOT / "solutions" if linked == "assignment" else conv.source_notebook.parent)
+    assert (sub / "assignment" / "conv.py").is_file() and (sub / "notebooks" / "01_conv_layer.ipynb").is_file()
+    table = ClassGrader([conv], tmp_path / "out", timeout=10).grade_all([str(sub)])
+    assert table["linker"]["score"] == 0  # the release stubs, not the reference
+    assert seen == [linked != "notebooks"]  # the release notebook is graded, never the linked answers

@@ -59,6 +59,23 @@ def test_course_is_a_working_nbgrader_course(conv_course):
     nbgrader(conv_course, "release_assignment", "conv")
     assert (exchange / "cnn-course" / "outbound" / "conv" / "01_conv_layer.ipynb").exists()
 
+    # A student fetches, works and submits through the exchange; the instructor collects and lays it out.
+    student = conv_course.parent / "student"
+    student.mkdir()
+    flags = [f"--Exchange.root={exchange}", "--course=cnn-course"]
+    nbgrader(student, "fetch_assignment", "conv", *flags)
+    shutil.copyfile(CONV.reference, student / "conv" / "assignment" / "conv.py")
+    nbgrader(student, "submit", "conv", *flags)
+    nbgrader(conv_course, "collect", "conv")
+    staged = conv_course.parent / "staged"
+    run = subprocess.run([sys.executable, "-m", "grader", "course", str(conv_course), "--part", "conv",
+                          "--collected", str(staged)], cwd=ROOT, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    [folder] = staged.iterdir()
+    assert (folder / "assignment" / "conv.py").read_text() == CONV.reference.read_text()
+    assert (folder / "notebooks" / "01_conv_layer.ipynb").read_bytes() == (
+        ROOT / "notebooks" / "01_conv_layer.ipynb").read_bytes()
+
 
 class FakeNotebooks:
     """Stands in for nbgrader's autograding (20 s a notebook): every autograded cell right, written answers
