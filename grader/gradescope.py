@@ -2,7 +2,7 @@
 
 `python -m grader gradescope --out autograder.zip` builds the zip in Gradescope's documented layout. Gradescope
 unpacks it into /autograder/source, so its top holds what Gradescope looks for:
-  setup.sh          run once, as root, when Gradescope builds the image: Python and bubblewrap from apt, a
+  setup.sh          run once, as root, when Gradescope builds the image: Python from apt, a
                     virtual environment in /autograder/venv, torch's CPU build, then the project's dependencies
                     (requirements.txt, taken from pyproject.toml)
   run_autograder    run for every submission: `python -m grader.gradescope run` in /autograder/source
@@ -17,12 +17,13 @@ Gradescope). Every path hangs off $AUTOGRADER_ROOT (default /autograder); $AUTOG
 interpreter run_autograder uses (default the venv's).
 
 The secret: the seed is drawn at random when the zip is built, so students cannot reproduce the hidden
-inputs from the public grader (and hard-code their answers). It lives only in /autograder/source, which the
-sandbox never shows to student code (its root holds only system files, Python and its own folder), nor
-/autograder/submission and /autograder/results. Gradescope runs the grader as root: only the namespace
-sandboxes (bwrap, namespaces) keep student code from the course folder there, so where the container allows
-only process isolation every submission gets 0 with a message that says so, unless the zip was built with
---allow-weak-isolation (then the results say that the grade could have been tampered with).
+inputs from the public grader (and hard-code their answers). It lives only in /autograder/source/gradescope.json
+(mode 0600, owned by root). Student code never sees that folder: the "namespaces" sandbox's root holds only
+system files, Python and the sandbox's own folder (not /autograder/source, /autograder/submission or
+/autograder/results), and as Gradescope runs the grader as root, each sandbox also runs as an unprivileged uid
+of its own. Where the container allows only "process" isolation, student code would run as root beside the
+course folder: every submission then gets 0 with a message that says so, unless the zip was built with
+--allow-weak-isolation (the results then say that the grade could have been tampered with).
 """
 import json
 import os
@@ -52,8 +53,7 @@ SOURCE="$(cd "$(dirname "$0")" && pwd)"
 ROOT="${{AUTOGRADER_ROOT:-/autograder}}"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -q
-# bubblewrap gives the strongest sandbox where the container allows it; util-linux has unshare.
-apt-get install -y -q --no-install-recommends python3 python3-venv python3-pip bubblewrap util-linux
+apt-get install -y -q --no-install-recommends python3 python3-venv python3-pip
 python3 -m venv "$ROOT/venv"
 "$ROOT/venv/bin/python" -m pip install --quiet --upgrade pip
 "$ROOT/venv/bin/python" -m pip install --quiet --index-url {index} "{torch}"
