@@ -2,6 +2,7 @@
 import argparse
 import sys
 
+from grader.course import course_folder
 from grader.parts import PARTS
 from grader.sandbox import LEVELS
 
@@ -34,7 +35,7 @@ def main(argv=None):
     grade.add_argument("--skip-notebooks", action="store_true", help="grade the package suites only")
     grade.add_argument("--full-notebooks", action="store_true",
                        help="run notebooks in full mode (default: smoke mode, COURSE_SMOKE=1)")
-    grade.add_argument("--gradebook", metavar="COURSE",
+    grade.add_argument("--gradebook", metavar="COURSE", type=course_folder,
                        help="also write the scores into this nbgrader course's gradebook (see `course`)")
 
     merge = sub.add_parser("merge", help="merge the output folders of `grade --shard` into one, with grades.csv")

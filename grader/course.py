@@ -107,6 +107,16 @@ def course_config(course):
     return PyFileConfigLoader("nbgrader_config.py", path=str(course)).load_config()
 
 
+def course_folder(path):
+    """argparse type for --gradebook: an existing course folder, checked before a long grading run."""
+    if not (Path(path) / "nbgrader_config.py").is_file():
+        import argparse
+
+        raise argparse.ArgumentTypeError(f"{path} is not an nbgrader course (no nbgrader_config.py): "
+                                         "create it with `python -m grader course DIR`")
+    return path
+
+
 def open_gradebook(course):
     from nbgrader.api import Gradebook
 

@@ -140,3 +140,11 @@ def test_grades_go_into_the_gradebook(conv_course, tmp_path, monkeypatch):
     nbgrader(conv_course, "generate_feedback", "conv-package", "--student", "alice")
     assert (conv_course / "feedback" / "alice" / "conv" / "01_conv_layer.html").exists()
     assert (conv_course / "feedback" / "alice" / "conv-package" / "hidden-tests.html").exists()
+
+
+def test_gradebook_must_be_a_course(tmp_path):
+    """A wrong --gradebook is refused before any grading, not after the whole class."""
+    run = subprocess.run([sys.executable, "-m", "grader", "grade", str(tmp_path), "--out", str(tmp_path / "out"),
+                          "--gradebook", str(tmp_path / "nowhere")], cwd=ROOT, capture_output=True, text=True)
+    assert run.returncode == 2 and "not an nbgrader course" in run.stderr
+    assert not (tmp_path / "out").exists()
