@@ -274,7 +274,7 @@ class ClassGrader:
                 record.update(part=part.name, output=record["output"] or "This submission could not be graded.")
             tests += records
         results = report.results_json(tests, self.level, 0.0, {"grader": self.fingerprint, "failed": problem,
-                                                                "notebooks": "graded" if notebooks else "skipped"})
+                                                                "notebooks": "failed" if notebooks else "skipped"})
         results["output"] = f"This submission could not be graded: {problem}."
         self.write(name, results)
         return results

@@ -56,7 +56,7 @@ def feedback_html(name, results, parts, folder=None):
         rows.append(f"<tr class='{mark}'><td>{html.escape(test['name'])}{cell}</td><td>{test['score']:g} / "
                     f"{test['max_score']:g}</td><td>{html.escape(test['output'] or '')}</td></tr>")
     extra = results["extra_data"]
-    graded = extra.get("notebooks") != "skipped" and folder is not None
+    graded = extra.get("notebooks") == "graded" and folder is not None  # not a page left by an earlier run
     links = "".join(f"<li><a href='{p.notebook}.html'>{p.notebook}: your graded notebook</a></li>" for p in parts
                     if graded and (Path(folder) / f"{p.notebook}.html").is_file())
     pending = (f"; written answers worth {extra['pending_manual']:g} points are still to be graded by hand"
