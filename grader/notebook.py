@@ -22,13 +22,17 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
-import nbformat
+STARTED = time.monotonic()  # a grading's phases are timed from here: what follows counts as imports
 
-from grader.parts import ROOT
-from grader.sandbox import launcher, prepare_submission, secret_paths
-from grader.worker import die_with_parent
+import nbformat  # noqa: E402
+
+from grader.parts import ROOT  # noqa: E402
+from grader.sandbox import launcher, prepare_submission, secret_paths  # noqa: E402
+from grader.submission import submission_file  # noqa: E402
+from grader.worker import PARENT_VARIABLE, die_with_parent  # noqa: E402
 
 ANSWER_LINE = re.compile(r"^ANSWER (\{.*\})\s*$", re.M)
 CHECK_CALL = re.compile(r"check_answer\(\s*[\"'](\w+)[\"']")
@@ -118,6 +122,7 @@ class NotebookGrader:
     def __init__(self, part, level, timeout=600, smoke=True, hidden=()):
         self.part, self.level, self.timeout, self.smoke = part, level, timeout, smoke
         self.hidden = [*secret_paths(), *hidden]
+        self.phases = {}  # {student: {phase: seconds}} of the last grading of each student
         self.template = tempfile.TemporaryDirectory(prefix="course-nbgrader-template-")
         course = Path(self.template.name)
         src = course / "source" / part.name
@@ -173,23 +178,33 @@ class NotebookGrader:
 
     def grade(self, submission, student, outdir):
         """Autograde `submission`'s notebook; return test records and save the graded notebook and feedback."""
-        part = self.part
+        part, started = self.part, time.monotonic()
         with tempfile.TemporaryDirectory(prefix="course-nbgrader-") as tmp:
             course = Path(tmp)
-            os.chmod(course, 0o711)  # the sandbox's own uid passes through to its folders here
             shutil.copytree(Path(self.template.name) / "source", course / "source")
+            for path in (course / "source").rglob("*"):  # the answer key is read, never written, from here on
+                if path.is_file():
+                    path.chmod(0o444)
             shutil.copyfile(Path(self.template.name) / "gradebook.db", course / "gradebook.db")
             sub = course / "submitted" / student / part.name
             sub.mkdir(parents=True)
-            problem = _copy_notebook(Path(submission) / "notebooks" / f"{part.notebook}.ipynb",
-                                     sub / f"{part.notebook}.ipynb")
+            problem = _copy_notebook(submission, f"notebooks/{part.notebook}.ipynb", sub / f"{part.notebook}.ipynb")
             if problem:
                 return all_zero(part, problem)
             prepare_submission(submission, [part.name], sub)
             files = prepare_submission(submission, [part.name], course / "kernel-files").parent
             (course / "k").mkdir(mode=0o700)
             self._write_kernelspec(course, files)
-            records = self._run(course, student)
+            clock = time.monotonic()
+            answer = self._run(course, student)
+            run_seconds = time.monotonic() - clock
+            records = answer["records"] if isinstance(answer, dict) else answer
+            if isinstance(answer, dict):
+                phases = answer["phases"]
+                phases["kernel start and nbgrader's steps"] = phases.pop("autograde") - phases["cells"]
+                phases["process start"] = run_seconds - sum(phases.values())
+                phases["set-up and copies"] = time.monotonic() - started - run_seconds
+                self.phases[student] = phases
             outdir.mkdir(parents=True, exist_ok=True)
             if not isinstance(records, list):  # keep nbgrader's log for the instructor
                 log = course / "nbgrader-log.txt"
@@ -270,13 +285,34 @@ def steps(course, part_name, student):
     if not student:
         done = api.generate_assignment(part_name, force=True)
         return None if done["success"] else _reason(done.get("error") or done.get("log"))
+    phases, clock = {"nbgrader imports": time.monotonic() - STARTED}, time.monotonic()
     done = api.autograde(part_name, student, force=True, create=True)
     if not done["success"]:
         print(done.get("log", ""), done.get("error", ""), file=sys.stderr)
         return _reason(done.get("error") or done.get("log"))
-    records = trusted_scores(Path(course), PARTS[part_name], student)
+    phases["autograde"], clock = time.monotonic() - clock, time.monotonic()
+    part = PARTS[part_name]
+    records = trusted_scores(Path(course), part, student)
+    phases["trusted scores"], clock = time.monotonic() - clock, time.monotonic()
     api.generate_feedback(part_name, student, force=True)
-    return records
+    phases["feedback"] = time.monotonic() - clock
+    phases["cells"] = cells_seconds(Path(course) / "autograded" / student / part_name / f"{part.notebook}.ipynb")
+    return {"records": records, "phases": phases}
+
+
+def cells_seconds(path):
+    """Seconds the kernel spent running the notebook's cells (nbclient's timestamps in each cell)."""
+    from datetime import datetime
+
+    total = 0.0
+    for cell in nbformat.read(path, as_version=4).cells:
+        stamps = cell.get("metadata", {}).get("execution", {})
+        try:
+            total += (datetime.fromisoformat(stamps["shell.execute_reply"].replace("Z", "+00:00"))
+                      - datetime.fromisoformat(stamps["iopub.execute_input"].replace("Z", "+00:00"))).total_seconds()
+        except (KeyError, ValueError, TypeError):
+            continue
+    return total
 
 
 KERNEL_LIMITS = {"memory": 4 << 30, "total_memory": 6 << 30, "processes": 128, "disk": 256 << 20}
@@ -300,10 +336,11 @@ def copy_bounded(src, dest, notebook=False, limit=OUTPUT_LIMIT):
         nbformat.write(nb, dest)
 
 
-def _copy_notebook(src, dest):
+def _copy_notebook(submission, rel, dest):
     """Copy the student's notebook if it is a readable notebook; else say what is wrong."""
-    if not src.is_file() or src.is_symlink():
-        return f"{src.name} is missing from the submission."
+    src = submission_file(submission, rel)  # never through a link
+    if src is None:
+        return f"{Path(rel).name} is missing from the submission."
     try:
         nbformat.read(src, as_version=4)
     except Exception as exc:  # noqa: BLE001  (any parse failure means the same to the student)
@@ -321,4 +358,5 @@ def _reason(log):
 
 if __name__ == "__main__":
     die_with_parent()  # a grader that is killed takes its nbgrader runs, and so their kernels, with it
+    os.environ[PARENT_VARIABLE] = str(os.getpid())  # the kernels we start check that we are still there
     print(json.dumps(steps(sys.argv[1], sys.argv[2], sys.argv[3] if len(sys.argv) > 3 else "")))

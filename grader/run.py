@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from grader.sandbox import SandboxFailure, StudentError
+from grader.worker import die_with_parent
 
 SUITES = Path(__file__).resolve().parent / "suites"
 
@@ -91,6 +92,7 @@ def collect_suite(part):
 
 
 if __name__ == "__main__":
+    die_with_parent()  # a grader that is killed takes its suite runs, and so their sandboxes, with it
     if sys.argv[1] == "--collect":
         json.dump(collect_suite(sys.argv[2]), sys.stdout)
     else:

@@ -25,6 +25,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from grader import worker
+from grader.submission import submission_file
 from grader.worker import Handle, ProtocolError  # noqa: F401  (re-exported for suites)
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -79,12 +80,10 @@ def launcher(folder, level, source, hidden=(), command=None, env=None, sockets=N
     process), total_cpu, processes, disk (bytes), file_size."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    os.chmod(folder, 0o711)  # the sandbox's uid must pass through to rootfs/, and may list nothing here
     script = folder / "_worker.py"
     shutil.copyfile(worker.__file__, script)
-    (folder / "rootfs").mkdir(exist_ok=True)
     limits = {**DEFAULT_LIMITS, **{k: v for k, v in limits.items() if v is not None}}
-    config = {"level": level, "source": str(source), "newroot": str(folder / "rootfs"),
+    config = {"level": level, "source": str(source),
               "allowed": allowed_paths(), "hidden": [str(p) for p in hidden], "command": command,
               "env": env or {}, "sockets": str(sockets) if sockets else None,
               "watch": [str(sockets)] if sockets else ([str(source)] if level == "process" else []), **limits}
@@ -103,7 +102,6 @@ def available_levels():
     """The isolation levels that actually work on this machine (each is tried once, for real)."""
     found = []
     with tempfile.TemporaryDirectory() as tmp:
-        os.chmod(tmp, 0o711)
         source = Path(tmp) / "source"
         source.mkdir()
         (source / "here").write_text("1")
@@ -133,8 +131,8 @@ def prepare_submission(submission, modules, dest):
     pkg = Path(dest) / "assignment"
     shutil.copytree(ROOT / "assignment", pkg, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     for name in modules:
-        src = Path(submission) / "assignment" / f"{name}.py"
-        if src.is_file() and not src.is_symlink():
+        src = submission_file(submission, f"assignment/{name}.py")  # never through a link
+        if src is not None:
             shutil.copyfile(src, pkg / f"{name}.py")
     return pkg
 
@@ -170,7 +168,8 @@ class Sandbox:
         inside = worker.INSIDE if self.level == "namespaces" else str(work)
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": inside, "TMPDIR": f"{inside}/tmp",
                "MPLCONFIGDIR": f"{inside}/tmp", "MPLBACKEND": "Agg", "OMP_NUM_THREADS": "1",
-               "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "LANG": "C.UTF-8"}
+               "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "LANG": "C.UTF-8",
+               worker.PARENT_VARIABLE: str(os.getpid())}
         self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                                      env=env, cwd=self.tmp.name, start_new_session=True)
 

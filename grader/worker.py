@@ -179,8 +179,10 @@ PR_SET_PDEATHSIG, PR_SET_CHILD_SUBREAPER, PR_SET_NO_NEW_PRIVS = 1, 36, 38
 MNT_DETACH = 2
 PIVOT_ROOT = {"x86_64": 155, "aarch64": 41}  # syscall numbers (glibc has no wrapper)
 INSIDE = "/sandbox"     # the sandbox's own folder, as student code sees it ("namespaces")
+NEWROOT = "/tmp"        # where the new root is built: a folder that exists and that any uid may pass through
 UID_BASE = 1 << 20      # a root grader runs each sandbox as uid UID_BASE + its monitor's pid
 POLL = 0.05             # seconds between the monitor's looks
+PARENT_VARIABLE = "COURSE_SANDBOX_PARENT"  # the pid of the process that starts the sandbox, set by that process
 
 
 def _libc():
@@ -193,15 +195,15 @@ def _check(result, what):
         raise OSError(errno, f"{what}: {os.strerror(errno)}")
 
 
-def die_with_parent(sig=signal.SIGKILL):
+def die_with_parent(expected=None, sig=signal.SIGKILL):
     """Ask the kernel to send `sig` to this process when its parent ends (Linux); exit at once when the
-    parent is already gone."""
+    parent is already gone (it is not `expected`, the pid that started us, or it changed meanwhile)."""
     parent = os.getppid()
     try:
         _libc().prctl(PR_SET_PDEATHSIG, int(sig), 0, 0, 0)
     except (OSError, AttributeError):
         return
-    if os.getppid() != parent:
+    if os.getppid() != (expected or parent):
         os._exit(1)
 
 
@@ -243,13 +245,13 @@ def open_sources(config):
 
 
 def build_root(config, fds):
-    """Inside the new namespaces (we are root there): a new root file system in config["newroot"] holding
+    """Inside the new namespaces (we are root there): a new root file system in NEWROOT holding
     the allowed paths (read-only), a fresh /proc, a few devices, a private /tmp, the sockets folder (if any,
     writable) and INSIDE, a size-limited tmpfs holding a copy of config["source"]; hidden paths covered;
     pivot_root there; then a nested user namespace, so that none of this can be undone (the mounts become
     locked and the capabilities go)."""
     libc = _libc()
-    newroot = config["newroot"]
+    newroot = NEWROOT  # mounted over in this mount namespace only; the host paths are reached through `fds`
     fd = {path: f"/proc/self/fd/{n}" for path, n in fds.items()}
     _mount(libc, b"none", newroot, b"tmpfs", MS_NOSUID | MS_NODEV, b"size=1m,mode=0755")
     os.makedirs(newroot + "/tmp")  # first: allowed paths may lie below /tmp
@@ -418,7 +420,7 @@ def _forward(pid, sig):
 
 def run_monitored(config):
     """The monitor: start the sandbox (through the keeper at the "namespaces" level), watch it, end like it."""
-    die_with_parent()
+    die_with_parent(int(os.environ.get(PARENT_VARIABLE) or 0))
     libc = _libc()
     libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
     namespaced = config["level"] == "namespaces"

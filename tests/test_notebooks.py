@@ -64,3 +64,32 @@ def test_silenced_tracebacks_gain_nothing(graded_notebooks):
     results, _ = graded_notebooks
     tests = notebook_tests(results["cheat"])
     assert tests and all(t["score"] == 0 for t in tests), [(t["name"], t["score"]) for t in tests]
+
+
+def test_integer_answers_are_exact():
+    """A redefined check_answer that reports a count as a float gains nothing from the float tolerance."""
+    from grader.notebook import answers_match
+
+    assert answers_match(27_657_000, 27_657_000) and answers_match(27_657_000.0, 27_657_000)
+    assert not answers_match(27_657_010.0, 27_657_000) and not answers_match(27_657_001, 27_657_000)
+    assert not answers_match(True, 1) and answers_match(0.1 + 0.2, 0.3)
+
+
+def test_huge_notebook_outputs_are_cut(tmp_path):
+    """A notebook that prints 160 MB keeps its cells in the results, not its output."""
+    from grader.notebook import copy_bounded
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("print('x' * 10**7)"), nbformat.v4.new_code_cell("1 + 1")]
+    nb.cells[0].outputs = [nbformat.v4.new_output("stream", name="stdout", text="x" * (12 << 20))]
+    nb.cells[1].outputs = [nbformat.v4.new_output("execute_result", data={"text/plain": "2"}, execution_count=1)]
+    big, small = tmp_path / "big.ipynb", tmp_path / "small.ipynb"
+    nbformat.write(nb, big)
+    copy_bounded(big, small, notebook=True, limit=1 << 20)
+    kept = nbformat.read(small, as_version=4)
+    assert small.stat().st_size < 1 << 20 and "removed by the grader" in kept.cells[0].outputs[0].text
+    assert kept.cells[1].outputs[0].data["text/plain"] == "2"
+    link = tmp_path / "link.ipynb"
+    link.symlink_to(big)
+    copy_bounded(link, tmp_path / "copied.ipynb", notebook=True)
+    assert not (tmp_path / "copied.ipynb").exists(), "a link is never copied into the results"
