@@ -14,7 +14,7 @@ import sys
 import tempfile
 import time
 import traceback
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 from grader import report
@@ -153,7 +153,12 @@ def run_suite(part, root, seed, level, timeout):
 
 def collect(part):
     """The suite's tests and points without running them (for zero records when a suite cannot run)."""
-    proc = subprocess.run([sys.executable, "-m", "grader.run", "--collect", part.name], cwd=ROOT,
+    return collect_all([part])[part.name]
+
+
+def collect_all(parts):
+    """{part name: collect(part)} from one pytest process."""
+    proc = subprocess.run([sys.executable, "-m", "grader.run", "--collect", *(p.name for p in parts)], cwd=ROOT,
                           capture_output=True, text=True)
     return json.loads(proc.stdout)
 
@@ -186,6 +191,7 @@ class ClassGrader:
 
     def __init__(self, parts, out, seed=None, level=None, jobs=1, timeout=60.0, smoke=True, hidden=(), manual=None,
                  notebooks=True, secret=None):
+        started = time.monotonic()
         self.parts, self.out, self.jobs, self.timeout = parts, Path(out), jobs, timeout
         self.seed = class_seed(self.out, secret) if seed is None else seed
         self.grade_notebooks = notebooks
@@ -195,9 +201,12 @@ class ClassGrader:
         self.titles = {p.name: report.notebook_titles(p.source_notebook) for p in parts}
         self.notes = {}
         self.hidden = [self.out, *hidden]
-        self.suite_tests = {p.name: collect(p) for p in parts}
+        self.suite_tests = collect_all(parts)
         self.smoke = smoke
         self.notebooks = {}
+        self.units = None  # the pool that runs the units of work during grade_all
+        self.setup_seconds = 0.0  # of the last grade_all: submissions read, nbgrader templates built
+        self.init_seconds = time.monotonic() - started  # isolation checked, suites collected
 
     def notebook_grader(self, part):
         if part.name not in self.notebooks:
@@ -234,14 +243,18 @@ class ClassGrader:
             except ValueError:
                 pass
         start = time.monotonic()
-        tests = []
-        for part in self.parts:
-            records = run_suite(part, root, self.seed, self.level, self.timeout)
-            if records is None:
-                records = [dict(r, score=0, kind="auto", output="The grader could not run this test on your code.")
-                           for r in self.suite_tests[part.name]]
-            if notebooks:
-                records += self.retitle(part, self.notebook_grader(part).grade(root, sid, outdir))
+        # Each part's suite and notebook is a unit of work of its own, run by the shared pool of `jobs`
+        # workers, so that one submission's parts run side by side too (futures taken in order below).
+        units = [(part, self.run_unit(self.suite_unit, part, root),
+                  self.run_unit(self.notebook_unit, part, root, sid, outdir) if notebooks else None)
+                 for part in self.parts]
+        tests, seconds = [], {}
+        for part, suite, notebook in units:
+            records, seconds[part.name] = suite.result()
+            if notebook is not None:
+                more, phases = notebook.result()
+                records += more
+                seconds[part.name].update(phases)
             for record in records:
                 record["part"] = part.name
             tests += records
@@ -249,6 +262,7 @@ class ClassGrader:
         results = report.results_json(tests, self.level, time.monotonic() - start,
                                       {"grader": self.fingerprint, "submission": fingerprint,
                                        "notebooks": "graded" if notebooks else "skipped"})
+        results["extra_data"]["seconds"] = seconds
         if not notebooks:
             results["output"] += (" The notebooks were not graded in this run: the score counts the hidden "
                                   "tests of the package only.")
@@ -256,6 +270,34 @@ class ClassGrader:
             results["output"] += f" Note: {note}."
         self.write(name, results)
         return results, False
+
+    def run_unit(self, fn, *args):
+        """A future for fn(*args): run by the pool of units during grade_all, at once otherwise."""
+        if self.units is not None:
+            return self.units.submit(fn, *args)
+        future = Future()
+        try:
+            future.set_result(fn(*args))
+        except Exception as exc:  # noqa: BLE001  (raised again by result(), as from a pool)
+            future.set_exception(exc)
+        return future
+
+    def suite_unit(self, part, root):
+        """(records, {"suite": seconds}) of the part's hidden suite; zeros when the suite could not run."""
+        start = time.monotonic()
+        records = run_suite(part, root, self.seed, self.level, self.timeout)
+        if records is None:
+            records = [dict(r, score=0, kind="auto", output="The grader could not run this test on your code.")
+                       for r in self.suite_tests[part.name]]
+        return records, {"suite": round(time.monotonic() - start, 2)}
+
+    def notebook_unit(self, part, root, sid, outdir):
+        """(records, phases in seconds) of the part's notebook graded by nbgrader."""
+        start = time.monotonic()
+        grader = self.notebook_grader(part)
+        records = self.retitle(part, grader.grade(root, sid, outdir))
+        phases = {f"notebook: {k}": round(v, 2) for k, v in getattr(grader, "phases", {}).pop(sid, {}).items()}
+        return records, {"notebook": round(time.monotonic() - start, 2), **phases}
 
     def write(self, name, results):
         outdir = self.out / name
@@ -295,6 +337,7 @@ class ClassGrader:
         given in `submissions`) are graded by the hidden suites only, like all of them with notebooks=False.
         `shard=(I, N)` grades only the I-th of N shares of the class (see in_shard). Every submission graded
         gets a row, those that cannot be read or graded with zero and the reason."""
+        start = time.monotonic()
         self.out.mkdir(parents=True, exist_ok=True)
         skip = {str(s) for s in skip_notebooks}
         table = {}
@@ -315,14 +358,20 @@ class ClassGrader:
             # no kernel may read any submission: neither the originals nor their copies
             self.hidden += [Path(s) for s in map(str, submissions) if Path(s).is_dir()]
             self.hidden += [root for _, root, *_ in jobs if root]
-            with ThreadPoolExecutor(max_workers=max(1, self.jobs)) as pool:
+            # `jobs` workers do the work (units: a part's suite or notebook); as many submissions are in
+            # flight, each waiting for its units, so that the first ones finish first.
+            with ThreadPoolExecutor(max_workers=max(1, self.jobs)) as units, \
+                    ThreadPoolExecutor(max_workers=max(1, self.jobs)) as pool:
+                self.units = units
                 if any(notebooks and root for _, root, notebooks, *_ in jobs):  # each nbgrader template, at once
-                    list(pool.map(self.notebook_grader, self.parts))
+                    list(units.map(self.notebook_grader, self.parts))
+                self.setup_seconds = time.monotonic() - start
                 futures = {job[0]: pool.submit(self.grade_safely, *job) for job in jobs}
                 for name, future in futures.items():
                     table[name], reused = future.result()
                     print(f"{'reused' if reused else 'graded'} {name}: {report.score_line(table[name])}",
                           file=sys.stderr)
+            self.units = None
         self.close()
         report.write_csv(self.out / "grades.csv", table, self.parts)
         return table

@@ -170,8 +170,9 @@ class Sandbox:
                "MPLCONFIGDIR": f"{inside}/tmp", "MPLBACKEND": "Agg", "OMP_NUM_THREADS": "1",
                "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "LANG": "C.UTF-8",
                worker.PARENT_VARIABLE: str(os.getpid())}
-        self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                                     env=env, cwd=self.tmp.name, start_new_session=True)
+        with open(Path(self.tmp.name) / "monitor.log", "wb") as log:  # why the monitor stopped it, if it did
+            self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, env=env,
+                                         cwd=self.tmp.name, start_new_session=True)
 
     def stop(self):
         if self.proc is not None:
@@ -290,10 +291,21 @@ class Sandbox:
                 code = self.proc.wait(timeout=2)
             except subprocess.TimeoutExpired:
                 pass
+        stopped = self._monitor_said()
+        if stopped:
+            return f"{target} was stopped: it used {stopped}"
         if code is not None and code < 0:
             sig = signal.Signals(-code).name
             return f"{target} crashed the Python process ({sig}: out of memory or CPU time?)"
         return f"{target} ended the Python process (exit code {code}): does your code call exit()?"
+
+    def _monitor_said(self):
+        """What the sandbox's monitor gave as the reason it stopped the sandbox ("" if it did not)."""
+        try:
+            text = (Path(self.tmp.name) / "monitor.log").read_text(errors="replace")
+        except (OSError, AttributeError, TypeError):
+            return ""
+        return text.partition("sandbox stopped: ")[2].strip()[:200]
 
     def source(self, module):
         """The text of the student's module, read here on the trusted side."""

@@ -1,4 +1,5 @@
 """Shared helpers for the project's tests: sample submissions and quick suite runs."""
+import os
 import sys
 from pathlib import Path
 
@@ -13,3 +14,16 @@ def score(records):
 
 def failures(records):
     return "\n".join(f"  {r['name']}: {r['output']}" for r in records if r["score"] < r["max_score"])
+
+
+def sandbox_processes(marker=("course-sandbox-", "course-nbgrader-")):
+    """Command lines of the processes that belong to a sandbox (all hold their sandbox's folder in them)."""
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if any(m in cmd for m in marker) and int(pid) != os.getpid():
+            found.append(cmd[:200])
+    return found

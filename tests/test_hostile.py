@@ -1,10 +1,11 @@
 """Hostile submissions gain nothing, and the grader survives them with the rest of the class graded."""
 import json
+import tempfile
 from pathlib import Path
 
 import pytest
 
-from conftest import score
+from conftest import sandbox_processes, score
 from grader.demo import complete, with_trick
 from grader.grade import ClassGrader
 from grader.parts import ROOT, built_parts
@@ -14,21 +15,28 @@ from tests.hostile import trick_files
 PARTS = built_parts()
 TRICKS = [(part, trick) for part in PARTS for trick in trick_files(part.name)]
 NEEDS_ISOLATION = {"read_reference", "torch_oracle", "escape", "copy_classmate"}
+# Tricks that do real work and may keep the points for it, but must not gain the one test they game.
+TARGETED = {"speed_cheats": "test_vectorised_speed"}
 
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
-    """One class: every trick, plus an honest complete submission graded in the same run."""
+    """One class: every trick, plus an honest complete submission graded in the same run. Every sandbox's
+    folder is made below `scratch`, so that what is left running afterwards can be told from other processes."""
     root = tmp_path_factory.mktemp("hostile")
     subs = [complete(root / "honest", PARTS)]
     subs += [with_trick(root / f"{part.name}-{trick}", PARTS, part, trick) for part, trick in TRICKS]
-    out = root / "out"
-    table = ClassGrader(PARTS, out, jobs=2, timeout=5, notebooks=False).grade_all([str(s) for s in subs])
-    return table, out
+    out, scratch = root / "out", root / "scratch"
+    scratch.mkdir()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("TMPDIR", str(scratch))
+        mp.setattr(tempfile, "tempdir", str(scratch))
+        table = ClassGrader(PARTS, out, jobs=2, timeout=5, notebooks=False).grade_all([str(s) for s in subs])
+    return table, out, scratch
 
 
 def test_honest_submission_still_gets_full_marks(graded):
-    table, _ = graded
+    table, *_ = graded
     assert table["honest"]["score"] == table["honest"]["extra_data"]["max_score"] > 0
 
 
@@ -36,16 +44,25 @@ def test_honest_submission_still_gets_full_marks(graded):
 def test_trick_gains_nothing(part, trick, graded):
     if trick in NEEDS_ISOLATION and best_level() == "process":
         pytest.skip("only a namespace or bubblewrap sandbox stops this trick; this machine has neither")
-    table, out = graded
+    table, out, _ = graded
     name = f"{part.name}-{trick}"
     results = json.loads((out / name / "results.json").read_text())
     tests = [t for t in results["tests"] if part.name in t["tags"]]
+    if trick in TARGETED:
+        tests = [t for t in tests if t["extra_data"]["test"] == TARGETED[trick]]
+        assert tests, f"{TARGETED[trick]} was not graded"
     assert sum(t["score"] for t in tests) == 0, [(t["name"], t["output"]) for t in tests if t["score"]]
     assert table[name]["score"] == results["score"]
 
 
+def test_nothing_left_running(graded):
+    """Processes forked by student code, in sessions of their own included, end with their sandbox."""
+    *_, scratch = graded
+    assert not [cmd for cmd in sandbox_processes() if str(scratch) in cmd]
+
+
 def test_nothing_escaped(graded):
-    _, out = graded
+    _, out, _ = graded
     stray = [p for base in (out, ROOT) for p in base.rglob("late-results.json")]
     assert not stray and not Path("/tmp/late-results.json").exists(), stray
     assert not (ROOT / "results.json").exists()

@@ -98,3 +98,53 @@ def test_confinement(submission, tmp_path):
             box.call("conv.write", str(tmp_path / "outside.txt"))
     assert not (tmp_path / "outside.txt").exists() and not (Path(sys.prefix) / "planted.py").exists()
     assert available_levels()[-1] == "process"
+
+
+@pytest.mark.skipif(best_level() == "process", reason="no namespace isolation on this machine")
+@pytest.mark.parametrize("attack,expected", [
+    ("forked_memory", "memory in all"),  # children under the per-process limit, far over it together
+    ("fork_bomb", "processes"),      # the process limit stops it; the call then reports how many it made
+    ("disk_filler", "bytes"),        # the private tmpfs fills up, the host disk does not
+])
+def test_sandbox_bounds_hold_together(attack, expected, tmp_path):
+    (tmp_path / "assignment").mkdir()
+    (tmp_path / "assignment" / "conv.py").write_text(
+        "import os, time\nimport numpy as np\n"
+        "def forked_memory():\n"
+        "    for _ in range(8):\n"
+        "        if os.fork() == 0:\n"
+        "            block = np.ones(40 << 20)\n"
+        "            time.sleep(60 + block[0]); os._exit(0)\n"
+        "    time.sleep(60)\n"
+        "def fork_bomb():\n"
+        "    made = 0\n"
+        "    for _ in range(500):\n"
+        "        try:\n"
+        "            if os.fork() == 0:\n"
+        "                time.sleep(60); os._exit(0)\n"
+        "            made += 1\n"
+        "        except OSError:\n"
+        "            break\n"
+        "    return f'{made} processes'\n"
+        "def disk_filler():\n"
+        "    written = 0\n"
+        "    try:\n"
+        "        for i in range(100):\n"
+        "            with open(f'fill-{i}', 'wb') as f:\n"
+        "                for _ in range(16):\n"
+        "                    f.write(b'0' * (1 << 20)); written += 1 << 20\n"
+        "    except OSError:\n"
+        "        pass\n"
+        "    return f'{written} bytes'\n")
+    with Sandbox(tmp_path, ["conv"], timeout=30, memory=1 << 30) as box:
+        try:
+            answer = box.call(f"conv.{attack}")
+        except SandboxFailure as exc:
+            answer = str(exc)
+        assert expected in answer, answer
+        if attack == "fork_bomb":
+            assert int(answer.split()[0]) < 70
+        if attack == "disk_filler":
+            assert int(answer.split()[0]) <= 256 << 20
+        assert box.call("conv.disk_filler") if attack != "forked_memory" else True
+    assert not list(tmp_path.rglob("fill-*"))
