@@ -71,11 +71,11 @@ def main(argv=None):
     if args.command == "grade":
         from grader import grade as grading
         return grading.main(args)
-    if args.command == "course":
-        from grader import course as course_mod
     if args.command == "merge":
         from grader import merge as merge_mod
         return merge_mod.main(args)
+    if args.command == "course":
+        from grader import course as course_mod
         return course_mod.main(args)
     if args.command == "gradescope":
         from grader import gradescope
