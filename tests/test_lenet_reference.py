@@ -1,6 +1,11 @@
 """The LeNet-5 reference (solutions/lenet.py) against independent oracles: the paper's figures, torch's
 functional ops on a dense masked kernel, a forward pass written with torch.nn.functional, and
 scikit-learn's accuracy."""
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -10,6 +15,8 @@ from torch import nn
 
 from grader import probe
 from solutions import lenet
+
+ROOT = Path(__file__).resolve().parent.parent
 
 # LeCun et al. (1998), section II.B: C1 156, C3 1,516 (with the table), C5 48,120, F6 10,164 trainable
 # parameters; S2 and S4 here are parameter-free average pooling, and the output layer is a linear 84 -> 10.
@@ -162,5 +169,92 @@ def test_checkpoint_round_trip_and_safety(tmp_path):
     lenet.save_checkpoint(tmp_path / "model-only.pt", model)
     with pytest.raises(ValueError, match="optimizer"):
         lenet.load_checkpoint(tmp_path / "model-only.pt", model2, opt2)
-    arrays = probe.state(probe.tiny_net(seed=0))
-    assert probe.loads_code(lenet.load_checkpoint, arrays, folder=str(tmp_path))["code_ran"] is False
+
+
+def run_python(code, cwd):
+    """Run `code` in a fresh interpreter (a booby-trapped file may end the process) from the repository."""
+    return subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "TRAP_FOLDER": str(cwd)})
+
+
+TRAP = """
+import os, torch
+from grader import probe
+from solutions import lenet
+arrays = probe.state(probe.tiny_net(seed=0))
+trap = probe.booby_trap(arrays)
+load = {loader}
+try:
+    probe.load_tiny(load, trap, arrays, folder=os.environ["TRAP_FOLDER"])
+except Exception as exc:
+    print("refused", type(exc).__name__)
+"""
+
+
+def test_booby_trapped_checkpoint_is_armed_and_refused(tmp_path):
+    """The trap ends a loader that unpickles objects (exit status RAN_CODE); the reference refuses the file."""
+    careless = "lambda path, model: model.load_state_dict(torch.load(path, weights_only=False)['model'])"
+    assert run_python(TRAP.format(loader=careless), tmp_path).returncode == probe.RAN_CODE
+    proc = run_python(TRAP.format(loader="lenet.load_checkpoint"), tmp_path)
+    assert proc.returncode == 0 and "refused UnpicklingError" in proc.stdout, proc.stderr[-2000:]
+
+
+class Liar(lenet.LeNet5):
+    """Reports nothing through nn.Module's overridable methods."""
+
+    def parameters(self, recurse=True):
+        return iter(())
+
+    def named_children(self):
+        return iter(())
+
+    def state_dict(self, *args, **kwargs):
+        return {}
+
+
+def test_probe_reads_nn_modules_own_tables():
+    model = Liar(c3_table=True)
+    assert probe.parameter_count(model) == 60806
+    assert [name for name, _, _ in probe.children(model)] == list(SHAPES)
+    assert sorted(probe.state(model)) == sorted(lenet.LeNet5(c3_table=True).state_dict())
+    fresh = lenet.LeNet5()
+    probe.load_state(fresh, probe.state(lenet.LeNet5()))
+    with pytest.raises(KeyError):
+        probe.load_state(fresh, probe.state(lenet.LeNet5(c3_table=True)) | {"extra": np.zeros(1)})
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"activation": "relu"}, {"c3_table": True},
+                                    {"num_classes": 7, "in_channels": 3}])
+def test_every_reference_parameter_trains_and_matters(kwargs):
+    """What the hidden suite requires of every parameter holds for the reference on several seeds."""
+    for seed in range(3):
+        torch.manual_seed(seed)
+        model, rng = lenet.LeNet5(**kwargs), np.random.default_rng(seed)
+        x = rng.standard_normal((3, kwargs.get("in_channels", 1), 32, 32)).astype(np.float32)
+        y = rng.integers(0, kwargs.get("num_classes", 10), 3)
+        grads = probe.gradients(model, x, y)
+        assert grads and all(g is not None and np.any(g) for g in grads.values())
+        out = probe.sensitivity(model, x[:2], seed=seed)
+        assert all(np.abs(logits - out["base"]).max() > 1e-6 for _, logits in out["perturbed"])
+
+
+def test_checkpoint_of_another_model_does_not_fit():
+    """The suite's mismatched models share every layer shape with a tiny net but not its keys."""
+    keys = set(probe.state(probe.tiny_net()))
+    for variant in ("wider", "shorter"):
+        other = probe.state(probe.tiny_variant(variant))
+        assert set(other) != keys
+        assert all(other[k].shape == probe.state(probe.tiny_net())[k].shape for k in set(other) & keys)
+
+
+def test_pristine_lists_changed_torch_settings_and_functions():
+    assert probe.pristine() == []
+    original = F.conv2d
+    try:
+        torch.set_grad_enabled(False)
+        F.conv2d = lambda *args, **kwargs: original(*args, **kwargs)
+        assert set(probe.pristine()) == {"autograd enabled", "torch.nn.functional.conv2d"}
+    finally:
+        torch.set_grad_enabled(True)
+        F.conv2d = original
+    assert probe.pristine() == []
