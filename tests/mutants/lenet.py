@@ -101,6 +101,30 @@ MUTANTS = [
         "        pairs = [o * in_channels + i for o, inputs in enumerate(table) for i in inputs]\n",
         "        pairs = [o * in_channels + i for o, inputs in enumerate(table) for i in range(len(inputs))]\n",
     ),
+    Mutant(
+        "table_bias_unused",
+        "the sparse C3 registers its biases (1,516 parameters) but its forward never adds them",
+        "        return F.conv2d(x, full.view(self.out_channels, self.in_channels, k, k), self.bias)\n",
+        "        return F.conv2d(x, full.view(self.out_channels, self.in_channels, k, k))\n",
+    ),
+    Mutant(
+        "table_weight_detached",
+        "the sparse C3 builds its dense kernel from a detached copy of its weights: they never get a gradient",
+        "index_copy(0, self.pairs, self.weight)\n",
+        "index_copy(0, self.pairs, self.weight.detach())\n",
+    ),
+    Mutant(
+        "table_weight_frozen",
+        "the sparse C3's weights are created with requires_grad=False, so training never changes them",
+        "kernel_size).uniform_(-bound, bound))\n        self.bias",
+        "kernel_size).uniform_(-bound, bound),\n                                   requires_grad=False)\n        self.bias",
+    ),
+    Mutant(
+        "f6_weight_detached",
+        "F6 is applied through a detached copy of its weight (functional call with .detach()): F6 never learns",
+        "        x = act(self.f6(x))\n",
+        "        x = act(F.linear(x, self.f6.weight.detach(), self.f6.bias))\n",
+    ),
     # -- train_one_epoch -------------------------------------------------------------------------
     Mutant(
         "no_zero_grad",
@@ -138,6 +162,12 @@ MUTANTS = [
         "        total += loss.item() * len(y)\n        count += len(y)\n",
         "        total += loss.item()\n        count += len(y)\n",
     ),
+    Mutant(
+        "loss_returned_as_tensor",
+        "the epoch loss is accumulated from loss.detach() instead of loss.item(): a tensor comes back, not a float",
+        "        total += loss.item() * len(y)\n",
+        "        total += loss.detach() * len(y)\n",
+    ),
     # -- evaluate --------------------------------------------------------------------------------
     Mutant(
         "no_eval_mode",
@@ -158,6 +188,24 @@ MUTANTS = [
         "the accuracy averages per-batch accuracies, so small last batches weigh as much as full ones",
         "            correct += (model(x).argmax(dim=1) == y).sum().item()\n            count += len(y)\n",
         "            correct += (model(x).argmax(dim=1) == y).float().mean().item()\n            count += 1\n",
+    ),
+    Mutant(
+        "accuracy_returned_as_tensor",
+        "the correct predictions are counted without .item(): the accuracy comes back as a tensor, not a float",
+        "            correct += (model(x).argmax(dim=1) == y).sum().item()\n",
+        "            correct += (model(x).argmax(dim=1) == y).sum()\n",
+    ),
+    Mutant(
+        "evaluate_back_to_train_mode",
+        "evaluate computes in eval mode but switches the model back to training mode before returning",
+        "    _require_batches(count, \"evaluate\")\n    return correct / count\n",
+        "    model.train()\n    _require_batches(count, \"evaluate\")\n    return correct / count\n",
+    ),
+    Mutant(
+        "evaluate_grad_mode_left_off",
+        "evaluate turns autograd off with torch.set_grad_enabled(False) and never turns it back on",
+        "    with torch.no_grad():\n        for x, y in loader:\n",
+        "    torch.set_grad_enabled(False)\n    if True:\n        for x, y in loader:\n",
     ),
     # -- checkpoints -----------------------------------------------------------------------------
     Mutant(
@@ -183,5 +231,23 @@ MUTANTS = [
         "load_checkpoint restores the model but not the optimizer it is given",
         "        optimizer.load_state_dict(state[\"optimizer\"])\n",
         "        pass\n",
+    ),
+    Mutant(
+        "load_not_strict",
+        "the model state is loaded with strict=False: a checkpoint of another model loads silently, in part",
+        "    model.load_state_dict(state[\"model\"])\n",
+        "    model.load_state_dict(state[\"model\"], strict=False)\n",
+    ),
+    Mutant(
+        "save_parameters_only",
+        "only the parameters are saved (named_parameters), not the buffers: batch-norm statistics are lost",
+        "    state = {\"model\": model.state_dict(), \"epoch\": int(epoch)}\n",
+        "    state = {\"model\": dict(model.named_parameters()), \"epoch\": int(epoch)}\n",
+    ),
+    Mutant(
+        "save_without_rename",
+        "the checkpoint goes to a temporary file that is never moved onto `path`, which stays an empty placeholder",
+        "    torch.save(state, path)\n",
+        "    torch.save(state, str(path) + \".tmp\")\n    Path(path).touch()\n",
     ),
 ]
