@@ -384,11 +384,11 @@ def check_level(level, require):
         raise SystemExit(f"isolation {level!r} is not available here (available: {', '.join(found)})")
     level = level or found[0]
     if require and LEVELS.index(level) > LEVELS.index(require):
-        raise SystemExit(f"isolation {level!r} is weaker than the required {require!r}. Install bubblewrap "
-                         "(e.g. `apt install bubblewrap`) or enable unprivileged user namespaces.")
+        raise SystemExit(f"isolation {level!r} is weaker than the required {require!r}. Enable unprivileged user "
+                         "namespaces (e.g. `sysctl kernel.unprivileged_userns_clone=1`, or allow them in AppArmor).")
     if level == WEAK:
         print("\n" + "!" * 78 + "\nWARNING: only process isolation is available: student code can read the "
-              "reference\nsolutions and reach the network. Install bubblewrap or enable user namespaces before "
+              "reference\nsolutions and reach the network. Enable unprivileged user namespaces before "
               "grading\nreal submissions. Each results.json records this level.\n" + "!" * 78 + "\n",
               file=sys.stderr)
     return level

@@ -255,8 +255,21 @@ def check_answers(cell, key):
         if name not in given:
             return f"No answer for {name} was recorded (did the cells above run without errors?)."
         if name not in key or not answers_match(given[name], key[name]):
-            return f"{name} is not correct."
+            return wrong_answer(name, given[name], key.get(name))
     return None
+
+
+def wrong_answer(name, given, expected):
+    """What is wrong with an answer, as far as saying it does not give the right one away."""
+    shown = repr(given) if len(repr(given)) < 60 else repr(given)[:57] + "..."
+    hint = ""
+    if isinstance(expected, int) and not isinstance(expected, bool):
+        hint = " A count is exact: give the whole number, not an estimate."
+    elif isinstance(expected, list) and not (isinstance(given, list) and len(given) == len(expected)):
+        hint = f" The answer is a list of {len(expected)} values."
+    elif isinstance(expected, bool) and not isinstance(given, bool):
+        hint = " The answer is True or False."
+    return f"Your answer {name} = {shown} is not correct.{hint} Check it against the question and try again."
 
 
 def _record(part, grade_id, score, max_score, kind, output):

@@ -5,9 +5,8 @@ import re
 from pathlib import Path
 
 ISOLATION_NOTE = {
-    "bwrap": "bubblewrap sandbox (own namespaces; sees only system files, Python and its own folder; no network)",
-    "namespaces": "namespace sandbox (own user/mount/pid/net namespaces; sees only system files, Python and its "
-                  "own folder; no network)",
+    "namespaces": "namespace sandbox (own user/mount/pid/net namespaces; sees only system files, Python and a "
+                  "private copy of its own files; no network)",
     "process": "WEAK: separate process with resource limits only (no file-system or network isolation)",
 }
 

@@ -33,6 +33,7 @@ LEVELS = ("namespaces", "process")
 REPLY_LIMIT = 1 << 30
 HEADER_LIMIT = 4 << 20  # the JSON part of a reply: decoding it may take ~40x its size
 MAX_TIMEOUTS = 3
+START_TIMEOUT = 180  # seconds for a sandbox to start (torch's import on a loaded machine included)
 
 
 class StudentError(Exception):
@@ -173,6 +174,7 @@ class Sandbox:
         with open(Path(self.tmp.name) / "monitor.log", "wb") as log:  # why the monitor stopped it, if it did
             self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, env=env,
                                          cwd=self.tmp.name, start_new_session=True)
+        self._await_ready()
 
     def stop(self):
         if self.proc is not None:
@@ -263,7 +265,19 @@ class Sandbox:
             inputs = (tuple(inputs[0]), inputs[1])
         return value, inputs
 
-    def _read_reply(self):
+    def _await_ready(self):
+        """Wait for the worker's first message, sent once its set-up (confinement, imports) is done, with a
+        time limit of its own: a slow start on a loaded machine costs no call its time."""
+        try:
+            reply, _ = self._read_reply(START_TIMEOUT)
+            if reply != {"ready": True}:
+                raise ProtocolError("unexpected first message")
+        except (OSError, EOFError, ProtocolError, TimeoutError) as exc:
+            said = self._monitor_said()
+            self.stop()
+            raise SandboxFailure(f"the sandbox did not start ({said or exc})") from None
+
+    def _read_reply(self, timeout=None):
         """Read one reply in a helper thread, so that a worker that stops mid-message cannot hang us."""
         box = {}
 
@@ -275,9 +289,9 @@ class Sandbox:
 
         reader = threading.Thread(target=read, daemon=True)
         reader.start()
-        reader.join(self.timeout)
+        reader.join(timeout or self.timeout)
         if reader.is_alive():
-            raise TimeoutError(f"no answer within {self.timeout:g} s")
+            raise TimeoutError(f"no answer within {timeout or self.timeout:g} s")
         if "error" in box:
             raise box["error"]
         return box["reply"]

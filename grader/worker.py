@@ -545,6 +545,7 @@ def serve(workdir, requests, replies):
 
     sys.path.insert(0, workdir)
     probe = load_probe(workdir)
+    write_message(replies, {"ready": True})  # set-up done: call timeouts count from here
     kept, counter = {}, [0]
 
     def keep(obj):

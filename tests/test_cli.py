@@ -29,7 +29,7 @@ def test_grade_zip_and_folder_then_resume(tmp_path):
     assert alice["score"] == alice["extra_data"]["max_score"] > 0
     assert {"name", "score", "max_score", "output", "visibility", "tags"} <= set(alice["tests"][0])
     assert all(t["tags"] == ["conv"] for t in alice["tests"])
-    assert alice["extra_data"]["isolation"] in ("bwrap", "namespaces", "process")
+    assert alice["extra_data"]["isolation"] in ("namespaces", "process")
     assert alice["extra_data"]["notebooks"] == "skipped" and "not graded" in alice["output"]
     rows = {r["submission"]: r for r in csv.DictReader(open(out / "grades.csv"))}
     assert float(rows["bob"]["score"]) == 0 and float(rows["alice"]["conv"]) == alice["score"]
