@@ -3,7 +3,8 @@ notebook), and how many submissions an hour the grader gets through at --jobs 1 
 
 The per-phase table comes from the timings the grader records in each results.json (extra_data.seconds):
 per part, the hidden suite, and for the notebook the nbgrader process start, its imports, the kernel's start
-with nbgrader's own steps, the notebook's cells, the trusted score check, the feedback page and the copies."""
+with nbgrader's own steps, the notebook's cells, the trusted score check, the feedback page and the copies.
+Target (PASS/MISS; the exit code is 0 unless --strict): a complete submission graded in GOAL_SECONDS."""
 import argparse
 import json
 import statistics
@@ -41,6 +42,7 @@ def phase_table(results):
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m bench.bench_grading")
     parser.add_argument("--quick", action="store_true", help="one submission per class instead of three")
+    parser.add_argument("--strict", action="store_true", help="exit 1 when the goal is missed")
     args, _ = parser.parse_known_args(argv)
     count = 1 if args.quick else 3
     with tempfile.TemporaryDirectory(prefix="bench-grading-") as tmp:
@@ -64,7 +66,7 @@ def main(argv=None):
         base = base or rate
         print(f"  --jobs {jobs}: {wall:.0f} s ({setup:.0f} s set-up) -> {rate:.0f} submissions/hour "
               f"({rate / base:.2f}x --jobs 1)")
-    return 0 if single <= GOAL_SECONDS else 1
+    return 1 if (single > GOAL_SECONDS and args.strict) else 0
 
 
 if __name__ == "__main__":

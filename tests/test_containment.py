@@ -82,7 +82,7 @@ def test_resource_attacks_end_with_the_kernel(hostile_class):
     notebook_tests = [t for t in hostile["tests"] if t["extra_data"]["test"].startswith("notebook:")]
     assert notebook_tests and all(t["score"] == 0 for t in notebook_tests)
     assert hostile_class["seconds"] < 300
-    assert not [c for c in sandbox_processes() if hostile_class["scratch"].name in c]
+    assert not [c for c in sandbox_processes() if str(hostile_class["scratch"]) in c]
 
 
 def grader_cli(args, tmp):
