@@ -50,7 +50,7 @@ def mutant_scores(tmp_path_factory):
         return dict(pool.map(grade, MUTANTS))
 
 
-@pytest.mark.parametrize("part,mutant", MUTANTS, ids=[m.name for _, m in MUTANTS])
+@pytest.mark.parametrize("part,mutant", MUTANTS, ids=[f"{p.name}-{m.name}" for p, m in MUTANTS])
 def test_mutant_loses_points(part, mutant, mutant_scores):
     got, most = score(mutant_scores[mutant.name])
     assert got < most, f"mutant {mutant.name!r} ({mutant.description}) kept full marks"

@@ -198,8 +198,9 @@ MUTANTS = [
     Mutant(
         "evaluate_back_to_train_mode",
         "evaluate computes in eval mode but switches the model back to training mode before returning",
-        "    _require_batches(count, \"evaluate\")\n    return correct / count\n",
-        "    model.train()\n    _require_batches(count, \"evaluate\")\n    return correct / count\n",
+        "            correct += (model(x).argmax(dim=1) == y).sum().item()\n            count += len(y)\n",
+        "            correct += (model(x).argmax(dim=1) == y).sum().item()\n            count += len(y)\n"
+        "    model.train()\n",
     ),
     Mutant(
         "evaluate_grad_mode_left_off",
