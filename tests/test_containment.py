@@ -91,29 +91,28 @@ def grader_cli(args, tmp):
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-@pytest.mark.parametrize("where", ["package", "notebook"])
-def test_sandboxes_die_with_a_killed_grader(where, tmp_path):
-    """SIGKILL to the grader alone (as a CI time limit or an OOM killer does) ends every sandbox it started."""
+def test_sandboxes_die_with_a_killed_grader(tmp_path):
+    """SIGKILL to the grader alone (as a CI time limit or an OOM killer does) ends every sandbox it started: the
+    package suite's worker and the notebook's kernel, both busy in an endless loop when the grader dies."""
     scratch = tmp_path / "scratch"
     scratch.mkdir()
     sub = complete(tmp_path / "looper", built_parts())
-    if where == "package":
-        (sub / "assignment" / "conv.py").write_text("def __getattr__(name):\n    while True:\n        pass\n")
-        args = ["--skip-notebooks"]
-    else:
-        with_cells(sub, CONV, ["while True:\n    pass"])
-        args = []
-    proc = grader_cli([str(sub), "--out", str(tmp_path / "out"), "--part", "conv", *args], scratch)
-    marker = ("ipykernel_launcher",) if where == "notebook" else ("_worker.py",)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and not [c for c in sandbox_processes() if str(scratch) in c
-                                               and any(m in c for m in marker)]:
+    (sub / "assignment" / "conv.py").write_text("def __getattr__(name):\n    while True:\n        pass\n")
+    with_cells(sub, CONV, ["while True:\n    pass"])
+    proc = grader_cli([str(sub), "--out", str(tmp_path / "out"), "--part", "conv", "--jobs", "2"], scratch)
+
+    def running(marker):
+        return [c for c in sandbox_processes() if str(scratch) in c and marker in c]
+
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline and not (running("ipykernel_launcher") and running("course-sandbox-")):
         time.sleep(0.2)
-    assert proc.poll() is None, "the grader ended before its sandbox started"
+    assert proc.poll() is None, "the grader ended before its sandboxes started"
+    assert running("ipykernel_launcher") and running("course-sandbox-"), "the sandboxes did not start in time"
+    time.sleep(1)  # both are spinning now
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline and [c for c in sandbox_processes() if str(scratch) in c]:
         time.sleep(0.2)
-    left = subprocess.run(["ps", "ww", "-eo", "pid,ppid,uid,stat,lstart,cmd"], capture_output=True, text=True).stdout
-    assert not [c for c in sandbox_processes() if str(scratch) in c], [l for l in left.splitlines() if str(scratch) in l]
+    assert not [c for c in sandbox_processes() if str(scratch) in c]
