@@ -35,6 +35,7 @@ from pathlib import Path
 import nbformat
 
 from grader.parts import ROOT, built_parts, select
+from grader.release import CODE_STUB_CONFIG
 from grader.sandbox import prepare_submission
 
 PACKAGE_NOTEBOOK = "hidden-tests"
@@ -81,7 +82,8 @@ def create(dest, exchange=None, course_id="cnn-course", parts=None):
     config = dest / "nbgrader_config.py"
     config.write_text(CONFIG.format(course_id=course_id, root=str(dest), db_url=f"sqlite:///{dest / 'gradebook.db'}",
                                     exchange=str(exchange),
-                                    exclude={p.name: [f"assignment/{p.name}.py"] for p in parts}))
+                                    exclude={p.name: [f"assignment/{p.name}.py"] for p in parts})
+                      + CODE_STUB_CONFIG + "\n")
     for part in parts:
         src = dest / "source" / part.name
         if src.exists():

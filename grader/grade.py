@@ -134,10 +134,11 @@ def in_shard(named, shard):
     return [(name, sub) for name, sub in named if name in mine]
 
 
-def run_suite(part, root, seed, level, timeout):
-    """The part's hidden suite in a child process; a crash there costs only this part."""
+def run_suite(part, root, seed, level, timeout, first_loss=False):
+    """The part's hidden suite in a child process; a crash there costs only this part. first_loss: stop at
+    the first test that loses points (the project's own tests ask only whether a known bug loses any)."""
     env = dict(os.environ, GRADER_SEED=str(seed), GRADER_ISOLATION=level, GRADER_TIMEOUT=str(timeout),
-               PYTHONWARNINGS="ignore")
+               PYTHONWARNINGS="ignore", GRADER_FIRST_LOSS="1" if first_loss else "")
     try:
         proc = subprocess.run([sys.executable, "-m", "grader.run", part.name, str(root)], cwd=ROOT, env=env,
                               capture_output=True, text=True, timeout=timeout * 40)

@@ -30,6 +30,7 @@ STARTED = time.monotonic()  # a grading's phases are timed from here: what follo
 import nbformat  # noqa: E402
 
 from grader.parts import ROOT  # noqa: E402
+from grader.release import CODE_STUB_CONFIG  # noqa: E402
 from grader.sandbox import launcher, prepare_submission, secret_paths  # noqa: E402
 from grader.submission import submission_file  # noqa: E402
 from grader.worker import PARENT_VARIABLE, die_with_parent  # noqa: E402
@@ -140,7 +141,8 @@ class NotebookGrader:
         """Run the nbgrader steps in a child process (see `steps`); returns its JSON answer."""
         (course / "nbgrader_config.py").write_text(CONFIG.format(
             root=str(course), part=self.part.name, module=f"assignment/{self.part.name}.py",
-            timeout=self.timeout, ipc=str(course / "k" / "ipc"), connection=str(course / "k" / "kernel.json")))
+            timeout=self.timeout, ipc=str(course / "k" / "ipc"), connection=str(course / "k" / "kernel.json"))
+            + CODE_STUB_CONFIG + "\n")
         env = {"PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
                "HOME": str(course), "JUPYTER_PATH": str(course), "JUPYTER_RUNTIME_DIR": str(course / "runtime"),
                "JUPYTER_CONFIG_DIR": str(course / "config"), "MPLBACKEND": "Agg", "PYTHONWARNINGS": "ignore",

@@ -11,6 +11,9 @@ class Part:
     notebook: str   # notebook stem: notebooks/<notebook>.ipynb, solutions/source/<name>/<notebook>.ipynb
     title: str
     numpy_only: bool = False  # the numpy parts may not use torch, scipy and the like
+    # Earlier parts whose module this one calls (pooling's ConvNet calls conv.conv2d_forward): its sandboxes and
+    # its notebook's grading kernel get their reference, so that a bug there is charged by that part alone.
+    uses: tuple = ()
 
     @property
     def reference(self):
@@ -32,7 +35,7 @@ class Part:
 
 ALL_PARTS = [
     Part("conv", "01_conv_layer", "Convolution layer", numpy_only=True),
-    Part("pooling", "02_pooling", "Pooling", numpy_only=True),
+    Part("pooling", "02_pooling", "Pooling", numpy_only=True, uses=("conv",)),
     Part("dilation", "03_dilation", "Dilated convolution", numpy_only=True),
     Part("lenet", "04_lenet", "LeNet-5"),
     Part("vgg", "05_vgg", "VGG"),

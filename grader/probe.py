@@ -106,6 +106,19 @@ def state(model):
     return _arrays(_entries(model))
 
 
+def as_float64(model):
+    """Turn every floating-point parameter and buffer of `model` into float64, in place, through nn.Module's
+    tables (so that a model's own .double() is never called)."""
+    for _, module in _walk(model):
+        for _, p in _table(module, "_parameters"):
+            if p is not None and p.is_floating_point():
+                p.data = p.data.double()
+        buffers = object.__getattribute__(module, "__dict__").get("_buffers")
+        for name, b in _table(module, "_buffers"):
+            if b is not None and b.is_floating_point():
+                buffers[name] = b.double()
+
+
 def load_state(model, arrays):
     """Copy `arrays` into the model's parameters and buffers; the names and shapes must match exactly."""
     entries = _entries(model)
@@ -390,3 +403,377 @@ def booby_trap(arrays):
     buffer = io.BytesIO()
     torch.save({"model": sd, "model_state_dict": sd, "state_dict": sd, "epoch": 1, "extra": _RunsCode()}, buffer)
     return np.frombuffer(buffer.getvalue(), dtype=np.uint8)
+
+
+# ---- vgg
+# Helpers for part vgg's suite. Layouts are read from nn.Module's tables and the layers' instance dicts; a
+# layer counts as torch's only when its class is exactly the one torch.nn exports under that name.
+_LAYER_SETTINGS = ("in_channels", "out_channels", "kernel_size", "stride", "padding", "dilation", "groups",
+                   "padding_mode", "num_features", "eps", "momentum", "affine", "track_running_stats",
+                   "in_features", "out_features", "p", "ceil_mode", "return_indices", "count_include_pad",
+                   "divisor_override", "output_size")
+_PAIRS = ("kernel_size", "stride", "padding", "dilation")
+
+
+def _kind(module):
+    """The class name, marked when the class is not torch.nn's own (a subclass or a class of the student's)."""
+    cls = type(module)
+    return cls.__name__ if getattr(nn, cls.__name__, None) is cls else f"{cls.__name__} (not torch.nn's)"
+
+
+def _setting(name, value):
+    if name in _PAIRS and type(value) is int:
+        return (value, value)
+    if type(value) in (tuple, list):
+        return tuple(v if type(v) in (int, float, bool) else repr(v) for v in value)
+    return value if value is None or type(value) in (int, float, bool, str) else repr(value)
+
+
+def layout(model):
+    """[[path, class name, settings, own parameter count]] for the model ("" as its path) and every module
+    below it, in nn.Module's order. Settings: the hyper-parameters the layer keeps (sizes as pairs) and, for
+    layers that can have one, whether it has a bias. ReLU's and dropout's `inplace` are left out."""
+    rows = []
+    for prefix, module in _walk(model):
+        attrs = object.__getattribute__(module, "__dict__")
+        settings = {k: _setting(k, attrs[k]) for k in _LAYER_SETTINGS if k in attrs}
+        params = dict(_table(module, "_parameters"))
+        if "bias" in params:
+            settings["bias"] = params["bias"] is not None
+        own = sum(p.numel() for p in params.values() if p is not None)
+        rows.append([prefix[:-1], _kind(module), settings, int(own)])
+    return rows
+
+
+def build_layout(factory, kwargs=None, device=None):
+    """Build `factory(**kwargs)` (a function of the student's package), optionally on `device` ("meta": no
+    memory is allocated), and return {"layout": layout(model), "total": parameter_count(model)}. The model
+    is not kept, so that large models can be built one after another."""
+    import gc
+
+    if device is None:
+        model = _function(factory)(**(kwargs or {}))
+    else:
+        with torch.device(device):
+            model = _function(factory)(**(kwargs or {}))
+    try:
+        return {"layout": layout(model), "total": parameter_count(model)}
+    finally:
+        del model
+        if device is None:
+            gc.collect()
+
+
+def child_shapes(model, x, parents=("features", "classifier")):
+    """[[path, output shape]] for each child of the children `parents`, in the order they run on x (eval
+    mode, no autograd), then ["output", shape]; {"missing": [names]} when a parent is not a child module."""
+    found = dict(_walk(model))
+    missing = [name for name in parents if f"{name}." not in found]
+    if missing:
+        return {"missing": missing}
+    seen, hooks = [], []
+    for parent in parents:
+        for name, module in _table(found[f"{parent}."], "_modules"):
+            if issubclass(type(module), nn.Module):
+                hooks.append(nn.Module.register_forward_hook(
+                    module, lambda m, i, out, path=f"{parent}.{name}": seen.append([path, list(out.shape)])))
+    try:
+        out = forward(model, x)
+    finally:
+        for hook in hooks:
+            hook.remove()
+    return seen + [["output", list(out.shape)]]
+
+
+def forward_keeps_input(model, x):
+    """The logits on x (eval mode, no autograd) and x as the model left it: the model gets a tensor that
+    shares memory with the array, so a change made in place shows."""
+    xt = torch.from_numpy(x)
+    _set_mode(model, False)
+    with torch.no_grad():
+        out = model(xt)
+    return {"logits": out.numpy(), "input": xt.numpy()}
+
+
+def forward_train(model, x, seed=0):
+    """The logits on x in training mode (dropout drawn after torch.manual_seed(seed), batch statistics), without
+    autograd, and the state afterwards (batch norm updates its running statistics)."""
+    _set_mode(model, True)
+    torch.manual_seed(seed)
+    with torch.no_grad():
+        out = model(_tensor(x))
+    return {"logits": out.numpy(), "state": state(model)}
+
+
+def train_steps(model, arrays, stream, seeds, lr=0.05, momentum=0.9):
+    """SGD (lr, momentum) on the cross-entropy, one step per (x, y) batch of `stream`, the model in training
+    mode and in float64, holding `arrays` at the start; torch.manual_seed(seeds[i]) before batch i's forward
+    (dropout masks). The update is torch.optim.SGD's (velocity v = momentum * v + grad, p -= lr * v), written
+    out because building a torch optimizer costs seconds the first time. Returns the losses and the state
+    after the last step."""
+    as_float64(model)
+    load_state(model, arrays)
+    params = [p for _, p in _parameters(model)]
+    velocity = [None] * len(params)
+    losses = []
+    for (x, y), seed in zip(batches(stream), seeds):
+        _set_mode(model, True)
+        torch.manual_seed(seed)
+        for p in params:
+            p.grad = None
+        with torch.enable_grad():
+            loss = nn.functional.cross_entropy(model(x), y)
+            loss.backward()
+        with torch.no_grad():
+            for i, p in enumerate(params):
+                if p.grad is not None:
+                    velocity[i] = p.grad.clone() if velocity[i] is None else velocity[i].mul_(momentum).add_(p.grad)
+                    p.sub_(lr * velocity[i])
+        losses.append(float(loss.detach()))
+    return {"losses": losses, "state": state(model)}
+
+
+def call_with_array(model, x):
+    """The model called on a numpy array instead of a tensor (the reference refuses it with a TypeError)."""
+    _set_mode(model, False)
+    with torch.no_grad():
+        return model(np.asarray(x))
+
+
+# ---- resnet
+# Helpers for part resnet's suite. Models are built from the student's classes by name. A normalisation layer runs under torch's profiler and its output's autograd graph is
+# read, so that the suite sees whether torch's own batch-norm kernels did the work; both are observations
+# made in this process (the profiler sees this thread only).
+_NORM_LAYERS = {"batch": nn.BatchNorm2d, "instance": nn.InstanceNorm2d}
+
+
+def construct(target, *args, block=None, norm=None, float64=False, **kwargs):
+    """`target(*args, **kwargs)` for a class or function of the student's package ("resnet.ResNet"), with
+    the class named by `block` as first argument and `norm` ("batch", "instance") as norm_layer (torch's
+    classes); float64: parameters and buffers turned to float64."""
+    if block is not None:
+        args = (_function(block), *args)
+    if norm is not None:
+        kwargs["norm_layer"] = _NORM_LAYERS[norm]
+    model = _function(target)(*args, **kwargs)
+    if float64:
+        as_float64(model)
+    return model
+
+
+def state_layout(model):
+    """{state key: [shape, dtype name]} of the parameters and persistent buffers."""
+    return {k: [list(v.shape), str(v.dtype).replace("torch.", "")] for k, v in _entries(model).items()}
+
+
+def module_kinds(model):
+    """[[path, class name]] for every module below `model`, in nn.Module's order."""
+    return [[prefix[:-1], type(module).__name__] for prefix, module in _walk(model)][1:]
+
+
+_RANDOM_FILLS = ("uniform_", "normal_", "trunc_normal_", "kaiming_uniform_", "kaiming_normal_", "xavier_uniform_",
+                 "xavier_normal_", "orthogonal_", "sparse_")
+
+
+def built_layout(target, *args, **kwargs):
+    """`construct(target, *args, **kwargs)`'s state layout, module kinds, parameter count and direct children
+    ({"layout", "kinds", "total", "children"}); the model is not kept, so large ones can follow each other.
+    torch.nn.init's random fills are skipped while it is built (put back afterwards): layouts need no
+    values, and drawing resnet152's 60 million takes seconds. (Meta-device models would save the memory,
+    but their first random initialisation imports for seconds.)"""
+    import gc
+
+    kept = {name: getattr(nn.init, name) for name in _RANDOM_FILLS if hasattr(nn.init, name)}
+    try:
+        for name in kept:
+            setattr(nn.init, name, lambda tensor, *args, **kwargs: tensor)
+        model = construct(target, *args, **kwargs)
+    finally:
+        for name, fill in kept.items():
+            setattr(nn.init, name, fill)
+    try:
+        return {"layout": state_layout(model), "kinds": module_kinds(model), "total": parameter_count(model),
+                "children": children(model)}
+    finally:
+        del model
+        gc.collect()
+
+
+def _graph_nodes(tensor, most=20000):
+    """The class names of the autograd nodes that `tensor` was computed through."""
+    names, seen, todo = set(), set(), [getattr(tensor, "grad_fn", None)]
+    while todo and len(seen) < most:
+        node = todo.pop()
+        if node is None or id(node) in seen:
+            continue
+        seen.add(id(node))
+        names.add(type(node).__name__)
+        todo.extend(fn for fn, _ in getattr(node, "next_functions", ()))
+    return names
+
+
+def norm_steps(model, stream, training=True, backward=False):
+    """Run `model` on each item of `stream` in turn, in training (or eval) mode with autograd on: an item is
+    x, or (x, dout) with backward=True, where dout is backpropagated from cleared gradients. Returns the
+    outputs, and with backward dx and {parameter name: gradient} per item; the state after the last item;
+    the names of the operations that ran (torch's profiler) and of the output's autograd nodes, and whether
+    an output had none although x requires grad ("detached")."""
+    _set_mode(model, training)
+    params = _parameters(model)
+    out = {"outputs": [], "dx": [], "grads": [], "detached": False}
+    ops, graph = set(), set()
+    for item in stream:
+        x = _tensor(item[0] if backward else item)
+        for _, p in params:
+            p.grad = None
+        with torch.autograd.profiler.profile(use_kineto=False) as prof, torch.enable_grad():
+            x.requires_grad_(True)
+            y = model(x)
+            graph |= _graph_nodes(y)
+            out["detached"] |= getattr(y, "grad_fn", None) is None
+            if backward:
+                y.backward(_tensor(item[1]))
+        ops |= {event.name for event in prof.function_events}
+        out["outputs"].append(y.detach().numpy().copy())
+        if backward:
+            out["dx"].append(None if x.grad is None else x.grad.numpy().copy())
+            out["grads"].append({name: None if p.grad is None else p.grad.detach().numpy().copy()
+                                 for name, p in params})
+    out.update(state=state(model), ops=sorted(ops), graph=sorted(graph))
+    return out
+
+
+def forward_both(model, x):
+    """The outputs on x in eval mode, then in training mode (batch statistics; running ones updated), both
+    without autograd, and the state afterwards."""
+    first = forward(model, x)
+    _set_mode(model, True)
+    with torch.no_grad():
+        second = model(_tensor(x)).numpy()
+    return {"eval": first, "train": second, "state": state(model)}
+
+
+def sgd_steps(model, stream, lr=0.1):
+    """Plain SGD, p <- p - lr * grad, on the cross-entropy, one step per (x, y) batch of `stream`, in
+    training mode from cleared gradients; returns the losses and the state after the last step. (The update
+    is written out: torch.optim's first step in a process costs seconds of imports.)"""
+    params = [p for _, p in _parameters(model)]
+    losses = []
+    for x, y in batches(stream):
+        _set_mode(model, True)
+        for p in params:
+            p.grad = None
+        with torch.enable_grad():
+            loss = nn.functional.cross_entropy(model(x), y)
+            loss.backward()
+        with torch.no_grad():
+            for p in params:
+                if p.grad is not None:
+                    p.sub_(lr * p.grad)
+        losses.append(float(loss.detach()))
+    return {"losses": losses, "state": state(model)}
+
+
+# ---- inception
+# Helpers for part inception's suite. A model's output is sent back whatever its structure (a tensor, or a
+# tuple in training mode), so that the suite can say which one it got; dropout draws the same masks on both
+# sides because torch's generator is seeded right before each forward pass.
+_INCEPTION_LOSSES = {"cross_entropy": nn.CrossEntropyLoss(), "smoothed": nn.CrossEntropyLoss(label_smoothing=0.2),
+                     "summed": nn.CrossEntropyLoss(reduction="sum"), "margin": nn.MultiMarginLoss()}
+
+
+def _plain_output(out):
+    """["tensor", [array]], ["tuple", [arrays]] for a tuple or list of tensors, or [type name, []]."""
+    if isinstance(out, torch.Tensor):
+        return ["tensor", [out.detach().numpy().copy()]]
+    if isinstance(out, (tuple, list)) and all(isinstance(o, torch.Tensor) for o in out):
+        return ["tuple", [o.detach().numpy().copy() for o in out]]
+    return [type(out).__name__, []]
+
+
+def key_shapes(model):
+    """{state key: shape} of the parameters and persistent buffers (no values: models can be large)."""
+    return {k: list(v.shape) for k, v in _entries(model).items()}
+
+
+def mode_outputs(model, x, training=False, seed=0, child=None):
+    """`_plain_output` of `model` (or of its direct child `child`) on x, without autograd, in training or
+    eval mode (every module's flag set), torch's generator seeded with `seed` just before."""
+    _set_mode(model, training)
+    torch.manual_seed(seed)
+    with torch.no_grad():
+        return _plain_output(_child(model, child)(_tensor(x)))
+
+
+def child_outputs(model, x, training=False, seed=0, values=True):
+    """[[child name, output shape, output (None unless `values`)]] for each direct child in the order they run
+    on x (as mode_outputs runs the model), then ["output", kind, [output shapes]] for the model's own output
+    (kind as `_plain_output` gives it)."""
+    seen, hooks = [], []
+    for name, module in _table(model, "_modules"):
+        if issubclass(type(module), nn.Module):
+            hooks.append(nn.Module.register_forward_hook(module, lambda m, i, out, name=name: seen.append(
+                [name, list(out.shape), out.detach().numpy().copy() if values else None]
+                if isinstance(out, torch.Tensor) else [name, [], None])))
+    try:
+        kind, outs = mode_outputs(model, x, training, seed)
+    finally:
+        for hook in hooks:
+            hook.remove()
+    return seen + [["output", kind, [list(o.shape) for o in outs]]]
+
+
+def output_vjp(model, x, dout, training=False, seed=0):
+    """Backpropagate dout through model(x) (a tensor output) from cleared gradients: {"output", "dx",
+    "grads": {parameter name: gradient or None}}."""
+    params = _parameters(model)
+    for _, p in params:
+        p.grad = None
+    _set_mode(model, training)
+    torch.manual_seed(seed)
+    xt = _tensor(x).requires_grad_(True)
+    with torch.enable_grad():
+        out = model(xt)
+        if not isinstance(out, torch.Tensor):
+            raise TypeError(f"the model returned a {type(out).__name__}, expected a tensor")
+        out.backward(_tensor(dout))
+    return {"output": out.detach().numpy().copy(), "dx": None if xt.grad is None else xt.grad.numpy().copy(),
+            "grads": {name: None if p.grad is None else p.grad.detach().numpy().copy() for name, p in params}}
+
+
+def aux_train_step(model, x, y, loss, weight=None, seed=0, grads_float32=True):
+    """One training step's loss and gradients: in training mode, torch's generator seeded with `seed`,
+    loss(model(x), y, nn.CrossEntropyLoss()[, weight=weight]) backpropagated from cleared gradients; `loss`
+    is a function of the student's package ("inception.aux_loss") or a callable. The gradients come back as
+    float32 arrays unless grads_float32 is False: {"loss", "grads": {parameter name: gradient or None}}."""
+    params = _parameters(model)
+    for _, p in params:
+        p.grad = None
+    _set_mode(model, True)
+    torch.manual_seed(seed)
+    with torch.enable_grad():
+        value = _function(loss)(model(_tensor(x)), _tensor(y), nn.CrossEntropyLoss(),
+                                **({} if weight is None else {"weight": weight}))
+        if not isinstance(value, torch.Tensor):
+            raise TypeError(f"aux_loss returned a {type(value).__name__}, expected a tensor")
+        value.backward()
+
+    def plain(g):
+        return None if g is None else (g.float() if grads_float32 else g).detach().numpy().copy()
+    return {"loss": value.detach().numpy().copy(), "grads": {name: plain(p.grad) for name, p in params}}
+
+
+def aux_loss_call(fn, outputs, targets, loss="cross_entropy", weight=None):
+    """fn(outputs, targets, <torch loss `loss`>[, weight=weight]) for outputs given as one array (a tensor of
+    logits) or a tuple of arrays (logits, aux1, aux2); {"loss": the returned value, "grads": the gradient of
+    the returned value with respect to each output (None when it does not depend on it)}."""
+    tensors = ([_tensor(o).requires_grad_(True) for o in outputs] if isinstance(outputs, (tuple, list))
+               else [_tensor(outputs).requires_grad_(True)])
+    given = tuple(tensors) if isinstance(outputs, (tuple, list)) else tensors[0]
+    with torch.enable_grad():
+        value = _function(fn)(given, _tensor(targets), _INCEPTION_LOSSES[loss],
+                              **({} if weight is None else {"weight": weight}))
+        if not isinstance(value, torch.Tensor):
+            return {"loss": value, "grads": []}
+        grads = torch.autograd.grad(value, tensors, allow_unused=True) if value.requires_grad else [None] * len(tensors)
+    return {"loss": value.detach().numpy().copy(), "grads": [None if g is None else g.numpy().copy() for g in grads]}

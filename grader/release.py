@@ -1,8 +1,8 @@
 """Generate the student release from the single source in solutions/.
 
 - solutions/<part>.py -> assignment/<part>.py: each `### BEGIN SOLUTION` ... `### END SOLUTION` region
-  becomes a `raise NotImplementedError(...)` naming the notebook section (from the enclosing function's
-  docstring line `Notebook section: ...`).
+  becomes a `raise NotImplementedError(...)` naming the file to write in and the notebook section that explains
+  it (from the enclosing function's docstring line `Notebook section: ...`).
 - solutions/source/<part>/<notebook>.ipynb -> notebooks/<notebook>.ipynb through nbgrader's generate_assignment.
 `--check` regenerates into a temporary folder and fails when the committed release differs."""
 import ast
@@ -19,12 +19,17 @@ from grader.parts import ROOT, built_parts
 
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 SECTION = re.compile(r"Notebook section:\s*(.+)")
+# Answer cells hold `q_name = None  # replace None with your answer` above their solution region, and the region
+# is removed without a stub: an unanswered cell runs, and the check cell below it says "not answered yet".
+# Every nbgrader course the grader writes uses this line, so that they all generate the same student notebooks.
+CODE_STUB_CONFIG = 'c.ClearSolutions.code_stub = {"python": ""}'
 HEADER = ('# Your module for notebook {nb}: replace each `raise NotImplementedError` with your code.\n'
           '# (Generated from the course source by `python -m grader release`; your edits here are what is graded.)\n')
 
 
-def strip_solutions(source, notebook):
-    """Replace every solution region in a Python module with a stub that names its notebook section."""
+def strip_solutions(source, notebook, module):
+    """Replace every solution region in a Python module with a stub that names `module` (where the code goes)
+    and the notebook section that explains it."""
     tree = ast.parse(source)
     funcs = [n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))]
     out, inside = [], False
@@ -34,7 +39,7 @@ def strip_solutions(source, notebook):
             if inside:
                 raise ValueError(f"line {lineno}: {BEGIN} inside another solution region")
             inside = True
-            out.append(_stub(line[: len(line) - len(line.lstrip())], lineno, funcs, notebook))
+            out.append(_stub(line[: len(line) - len(line.lstrip())], lineno, funcs, notebook, module))
         elif marker == END:
             if not inside:
                 raise ValueError(f"line {lineno}: {END} without {BEGIN}")
@@ -46,7 +51,7 @@ def strip_solutions(source, notebook):
     return "".join(out)
 
 
-def _stub(indent, lineno, funcs, notebook):
+def _stub(indent, lineno, funcs, notebook, module):
     """The stub for a region at `lineno`; the section comes from the innermost enclosing function's
     docstring, or else from its class's docstring (for methods such as __init__)."""
     enclosing = sorted((f for f in funcs if f.lineno <= lineno <= f.end_lineno), key=lambda f: -f.lineno)
@@ -58,12 +63,14 @@ def _stub(indent, lineno, funcs, notebook):
         raise ValueError(f"{func.name}: its docstring (or its class's) needs a 'Notebook section: ...' line")
     cls = next((f for f in enclosing if isinstance(f, ast.ClassDef)), None)
     name = f"{cls.name}.{func.name}" if cls else func.name
-    message = f"{name}: write this in notebooks/{notebook}.ipynb, section {found.group(1).strip()}"
+    message = (f"{name} is not written yet: write it in {module} "
+               f"(notebooks/{notebook}.ipynb, section {found.group(1).strip()}, explains it)")
     return f"{indent}raise NotImplementedError({message!r})\n"
 
 
 def release_module(part):
-    return HEADER.format(nb=part.notebook) + strip_solutions(part.reference.read_text(), part.notebook)
+    return HEADER.format(nb=part.notebook) + strip_solutions(part.reference.read_text(), part.notebook,
+                                                               f"assignment/{part.name}.py")
 
 
 def nbgrader_env():
@@ -77,6 +84,7 @@ def release_notebook(part, dest):
         src = Path(course) / "source" / part.name
         src.mkdir(parents=True)
         shutil.copyfile(part.source_notebook, src / part.source_notebook.name)
+        (Path(course) / "nbgrader_config.py").write_text(f"c = get_config()\n{CODE_STUB_CONFIG}\n")
         proc = subprocess.run([sys.executable, "-m", "nbgrader", "generate_assignment", part.name, "--force",
                                f"--CourseDirectory.root={course}", "--log-level=ERROR"],
                               capture_output=True, text=True, cwd=course, env=nbgrader_env())

@@ -59,7 +59,7 @@ def run_suite(part, submission):
     recorder = Recorder()
     args = [str(SUITES / f"test_{part}.py"), "-q", "-p", "no:cacheprovider", "--assert=plain",
             "--rootdir", str(SUITES), "-o", "addopts=", "-o", "filterwarnings=ignore", "-W", "ignore",
-            "--no-header", "--tb=no"]
+            "--no-header", "--tb=no"] + (["--maxfail=1"] if os.environ.get("GRADER_FIRST_LOSS") else [])
     stdout, sys.stdout = sys.stdout, open(os.devnull, "w")
     try:
         pytest.main(args, plugins=[recorder])

@@ -25,6 +25,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from grader import worker
+from grader.parts import PARTS
 from grader.submission import submission_file
 from grader.worker import Handle, ProtocolError  # noqa: F401  (re-exported for suites)
 
@@ -128,9 +129,15 @@ def best_level():
 
 def prepare_submission(submission, modules, dest):
     """Lay out `dest/assignment/`: the trusted helper modules from the release plus, from the
-    submission, only the student-editable `modules` (a missing one stays the release stub)."""
+    submission, only the student-editable `modules` (a missing one stays the release stub).
+
+    The parts that a graded module uses (grader.parts.Part.uses, e.g. pooling's ConvNet calls conv) come from
+    the reference instead of the release stub: they are graded in their own part, so a bug there costs points
+    once. A module being graded is never replaced by its reference."""
     pkg = Path(dest) / "assignment"
     shutil.copytree(ROOT / "assignment", pkg, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    for used in sorted({u for name in modules if name in PARTS for u in PARTS[name].uses} - set(modules)):
+        shutil.copyfile(PARTS[used].reference, pkg / f"{used}.py")
     for name in modules:
         src = submission_file(submission, f"assignment/{name}.py")  # never through a link
         if src is not None:
@@ -210,6 +217,17 @@ class Sandbox:
         """Call `assignment.<target>` in the sandbox; return the decoded result."""
         value, self.last_inputs = self._call(target, args, kwargs, return_inputs=True)
         return value
+
+    def call_method(self, obj, path, *args, **kwargs):
+        """Call `obj.<path>(*args, **kwargs)` in the sandbox, where `obj` is an object kept there (the Handle an
+        earlier call returned, e.g. an instance of a student's class) and `path` a method name, dotted if need
+        be ("params.update"); return the decoded result. `last_inputs` holds args and kwargs afterwards."""
+        value, self.last_inputs = self._call("__method__", (obj, path) + args, kwargs, return_inputs=True)
+        return value
+
+    def attribute(self, obj, path):
+        """The attribute `obj.<path>` of an object kept in the sandbox, decoded (plain data) or as a Handle."""
+        return self._call("__attribute__", (obj, path), {})[0]
 
     def time(self, target, make_inputs, repeat=5):
         """Median wall time of `target` seen from the trusted side, each repetition on fresh inputs from

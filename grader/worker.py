@@ -575,6 +575,11 @@ def serve(workdir, requests, replies):
             kwargs = resolve(decode(header["kwargs"], blobs))
             if header["target"] == "__noop__":  # measures the round trip itself
                 value = None
+            elif header["target"] in ("__method__", "__attribute__"):  # on an object kept here (a Handle):
+                obj, path, *args = args                                # obj.path(*args, **kwargs) or obj.path
+                for name in str(path).split("."):
+                    obj = getattr(obj, name)
+                value = obj(*args, **kwargs) if header["target"] == "__method__" else obj
             else:
                 module_name, _, func_name = header["target"].rpartition(".")
                 if module_name == "probe" and probe is not None:

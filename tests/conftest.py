@@ -3,6 +3,8 @@ import os
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
@@ -27,3 +29,13 @@ def sandbox_processes(marker=("course-sandbox-", "course-nbgrader-")):
         if any(m in cmd for m in marker) and int(pid) != os.getpid():
             found.append(cmd[:200])
     return found
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """One torch thread for a test module (the machines are small and shared), given back when it ends."""
+    import torch
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

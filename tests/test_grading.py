@@ -16,8 +16,8 @@ MUTANTS = [(part, m) for part in PARTS
            for m in importlib.import_module(f"tests.mutants.{part.name}").MUTANTS]
 
 
-def grade_suite(part, sub, seed=0):
-    records = run_suite(part, sub, seed, best_level(), timeout=30)
+def grade_suite(part, sub, seed=0, first_loss=False):
+    records = run_suite(part, sub, seed, best_level(), timeout=30, first_loss=first_loss)
     assert records, f"the {part.name} suite did not run"
     return records
 
@@ -39,12 +39,13 @@ def test_release_stubs_score_zero(part, tmp_path):
 
 @pytest.fixture(scope="module")
 def mutant_scores(tmp_path_factory):
-    """Grade every mutant once (two at a time); {mutant name: records}."""
+    """Grade every mutant once (two at a time), stopping at its first lost test; {(part, mutant): records}."""
     root = tmp_path_factory.mktemp("mutants")
 
     def grade(item):
         part, mutant = item
-        return mutant.name, grade_suite(part, with_bug(root / mutant.name, PARTS, part, mutant.name))
+        sub = with_bug(root / f"{part.name}-{mutant.name}", PARTS, part, mutant.name)
+        return (part.name, mutant.name), grade_suite(part, sub, first_loss=True)
 
     with ThreadPoolExecutor(max_workers=2) as pool:
         return dict(pool.map(grade, MUTANTS))
@@ -52,7 +53,7 @@ def mutant_scores(tmp_path_factory):
 
 @pytest.mark.parametrize("part,mutant", MUTANTS, ids=[f"{p.name}-{m.name}" for p, m in MUTANTS])
 def test_mutant_loses_points(part, mutant, mutant_scores):
-    got, most = score(mutant_scores[mutant.name])
+    got, most = score(mutant_scores[part.name, mutant.name])
     assert got < most, f"mutant {mutant.name!r} ({mutant.description}) kept full marks"
 
 

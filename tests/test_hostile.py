@@ -14,9 +14,11 @@ from tests.hostile import trick_files
 
 PARTS = built_parts()
 TRICKS = [(part, trick) for part in PARTS for trick in trick_files(part.name)]
-NEEDS_ISOLATION = {"read_reference", "torch_oracle", "escape", "copy_classmate"}
-# Tricks that do real work and may keep the points for it, but must not gain the one test they game.
-TARGETED = {"speed_cheats": "test_vectorised_speed"}
+NEEDS_ISOLATION = {"read_reference", "torch_oracle", "torch_network", "escape", "copy_classmate"}
+# Tricks that do real work and may keep the points for it, but must not gain the tests they game.
+TARGETED = {"speed_cheats": ("test_vectorised_speed",),
+            "finite_difference_network": ("test_convnet_gradients", "test_convnet_regularisation",
+                                          "test_convnet_float32", "test_convnet_training_steps")}
 
 
 @pytest.fixture(scope="module")
@@ -56,8 +58,8 @@ def test_trick_gains_nothing(part, trick, graded):
     results = json.loads((out / part.name / name / "results.json").read_text())
     tests = [t for t in results["tests"] if part.name in t["tags"]]
     if trick in TARGETED:
-        tests = [t for t in tests if t["extra_data"]["test"] == TARGETED[trick]]
-        assert tests, f"{TARGETED[trick]} was not graded"
+        tests = [t for t in tests if t["extra_data"]["test"] in TARGETED[trick]]
+        assert len(tests) == len(TARGETED[trick]), f"{TARGETED[trick]} were not all graded"
     assert sum(t["score"] for t in tests) == 0, [(t["name"], t["output"]) for t in tests if t["score"]]
     assert tables[part.name][name]["score"] == results["score"]
 

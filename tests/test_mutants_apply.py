@@ -7,13 +7,18 @@ import pytest
 
 from tests.mutants import Mutant, apply
 from tests.mutants import conv as conv_mutants
+from tests.mutants import inception as inception_mutants
 from tests.mutants import dilation as dilation_mutants
 from tests.mutants import lenet as lenet_mutants
 from tests.mutants import pooling as pooling_mutants
+from tests.mutants import resnet as resnet_mutants
+from tests.mutants import vgg as vgg_mutants
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 MUTANT_SETS = {"conv": conv_mutants.MUTANTS, "pooling": pooling_mutants.MUTANTS,
-               "dilation": dilation_mutants.MUTANTS, "lenet": lenet_mutants.MUTANTS}
+               "dilation": dilation_mutants.MUTANTS, "lenet": lenet_mutants.MUTANTS, "vgg": vgg_mutants.MUTANTS}
+MUTANT_SETS["resnet"] = resnet_mutants.MUTANTS
+MUTANT_SETS["inception"] = inception_mutants.MUTANTS
 PARAMS = [pytest.param(part, m, id=f"{part}-{m.name}") for part, mutants in MUTANT_SETS.items() for m in mutants]
 
 

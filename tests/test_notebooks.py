@@ -26,6 +26,10 @@ def test_notebook_runs_in_smoke_mode(part, tmp_path, monkeypatch):
     noise = [(i, o.get("ename") or o.get("text", "")[:300]) for i, c in enumerate(nb.cells) if c.cell_type == "code"
              for o in c.outputs if o.output_type == "error" or (o.output_type == "stream" and o.name == "stderr")]
     assert not noise, noise
+    bars = [o["data"]["text/plain"] for c in nb.cells if c.cell_type == "code" for o in c.outputs
+            if "application/vnd.jupyter.widget-view+json" in o.get("data", {})]
+    stale = [b for b in bars if "100%" not in b]
+    assert not stale, f"progress bars saved unfinished (one finished line per training run expected): {stale}"
 
 
 @pytest.fixture(scope="module")

@@ -23,7 +23,8 @@ def solution_lines(text):
 def test_module_release_has_no_reference_code(part):
     released = (ROOT / "assignment" / f"{part.name}.py").read_text()
     reference = part.reference.read_text()
-    provided = strip_solutions(reference, part.notebook)  # lines students get anyway (outside the regions)
+    # lines students get anyway (outside the regions)
+    provided = strip_solutions(reference, part.notebook, f"assignment/{part.name}.py")
     leaked = [line for line in solution_lines(reference) if line in released and line not in provided]
     assert not leaked, leaked
     assert BEGIN not in released and END not in released
@@ -52,19 +53,37 @@ def test_every_graded_cell_reports_its_answer(part):
             assert names and all(n in key for n in names), meta.get("grade_id")
 
 
+@pytest.mark.parametrize("part", PARTS, ids=lambda p: p.name)
+def test_unanswered_question_gives_one_clear_message(part):
+    """A released answer cell runs as it is (`q_name = None`), and the check cell below it says that the question
+    is not answered yet, instead of a bare NotImplementedError followed by a NameError."""
+    cells = nbformat.read(ROOT / "notebooks" / f"{part.notebook}.ipynb", as_version=4).cells
+    answers = [i for i, c in enumerate(cells) if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("solution")]
+    assert len(answers) == len(answer_key(part.source_notebook))
+    for i in answers:
+        assert "NotImplementedError" not in cells[i].source, cells[i].source
+        namespace = {"np": __import__("numpy")}
+        exec(cells[i].source, namespace)
+        name = next(k for k in namespace if k.startswith("q_"))
+        assert namespace[name] is None
+        with pytest.raises(AssertionError, match=f"{name} is not answered yet"):
+            exec(cells[i + 1].source, namespace)
+
+
 def test_strip_solutions_names_the_section():
     source = ('def f(x):\n    """Doc.\n\n    Notebook section: 2. Padding\n    """\n'
               '    y = 1\n    ### BEGIN SOLUTION\n    return x + y\n    ### END SOLUTION\n')
-    out = strip_solutions(source, "01_conv_layer")
+    out = strip_solutions(source, "01_conv_layer", "assignment/conv.py")
     assert "return x + y" not in out and "y = 1" in out
-    assert "raise NotImplementedError('f: write this in notebooks/01_conv_layer.ipynb, section 2. Padding')" in out
+    assert ("raise NotImplementedError('f is not written yet: write it in assignment/conv.py "
+            "(notebooks/01_conv_layer.ipynb, section 2. Padding, explains it)')") in out
 
 
 @pytest.mark.parametrize("bad", ["def f():\n    ### BEGIN SOLUTION\n    pass\n",
                                  "def f():\n    '''no section'''\n    ### BEGIN SOLUTION\n    pass\n    ### END SOLUTION\n"])
 def test_strip_solutions_rejects_malformed_regions(bad):
     with pytest.raises(ValueError):
-        strip_solutions(bad, "nb")
+        strip_solutions(bad, "nb", "assignment/x.py")
 
 
 def test_one_repository_address():

@@ -81,6 +81,44 @@ def test_calls_handles_and_errors(submission):
         assert box.call("conv.add", 1, 1) == 2  # restarted after the timeout
 
 
+def test_methods_and_attributes_of_kept_objects(tmp_path):
+    """An object of a student's class stays in the sandbox; the trusted side calls its methods (dotted paths
+    included) and reads its attributes, and `last_inputs` holds the method's own arguments."""
+    (tmp_path / "assignment").mkdir()
+    (tmp_path / "assignment" / "pooling.py").write_text(
+        "class Net:\n"
+        "    def __init__(self, scale):\n        self.params = {'w': scale * __import__('numpy').ones(2)}\n"
+        "    def loss(self, x, y=None):\n        x *= 0; return float(self.params['w'].sum()), y\n")
+    with Sandbox(tmp_path, ["pooling"], timeout=10) as box:
+        net = box.call("pooling.Net", 2.0)
+        assert isinstance(net, worker.Handle)
+        assert np.array_equal(box.attribute(net, "params")["w"], [2.0, 2.0])
+        box.call_method(net, "params.update", {"w": np.arange(3.0)})
+        assert box.call_method(net, "loss", np.ones(2), y=4) == (3.0, 4)
+        args, kwargs = box.last_inputs
+        assert np.array_equal(args[0], [0.0, 0.0]) and kwargs == {"y": 4}  # the method changed x in place
+        with pytest.raises(StudentError, match="AttributeError"):
+            box.call_method(net, "missing")
+
+
+def test_used_parts_get_the_reference(tmp_path):
+    """A graded part's sandbox holds the reference of the parts it uses (pooling's ConvNet calls conv), never
+    the reference of the part itself, and the submission's own copy of a used part is not taken."""
+    from grader.parts import PARTS
+    from grader.sandbox import ROOT, prepare_submission
+
+    (tmp_path / "assignment").mkdir()
+    (tmp_path / "assignment" / "pooling.py").write_text("x = 1\n")
+    (tmp_path / "assignment" / "conv.py").write_text("x = 2\n")
+    pkg = prepare_submission(tmp_path, ["pooling"], tmp_path / "out")
+    assert PARTS["pooling"].uses == ("conv",)
+    assert (pkg / "conv.py").read_text() == (ROOT / "solutions" / "conv.py").read_text()
+    assert (pkg / "pooling.py").read_text() == "x = 1\n"
+    pkg = prepare_submission(tmp_path, ["conv"], tmp_path / "out2")
+    assert (pkg / "conv.py").read_text() == "x = 2\n"
+    assert (pkg / "pooling.py").read_text() == (ROOT / "assignment" / "pooling.py").read_text()
+
+
 @pytest.mark.skipif(best_level() == "process", reason="no namespace or bubblewrap isolation on this machine")
 def test_confinement(submission, tmp_path):
     from grader.sandbox import ROOT

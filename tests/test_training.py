@@ -3,6 +3,8 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+import os  # noqa: E402
+
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
@@ -173,3 +175,75 @@ def test_predictions_and_pictures(digits):
                 plots.plot_confusion(labels, probs.argmax(1)), plots.show_most_wrong(images, labels, probs, k=5)):
         assert fig.axes
         matplotlib.pyplot.close(fig)
+
+
+def test_filter_labels_and_maps_of_different_sizes():
+    assert [plots._short_number(v) for v in (1, -2.0, -0.0, 0.25, 1 / 9, -0.37123, 0.003)] == \
+        ["1", "-2", "0", "0.25", "0.11", "-0.37", "0"]
+    fig = plots.show_filters(np.full((1, 1, 5, 5), 0.123456))
+    assert {t.get_text() for t in fig.axes[0].texts} == {"0.12"}
+    matplotlib.pyplot.close(fig)
+    rng = np.random.default_rng(0)
+    fig = plots.show_activation_maps([rng.random((32, 32)), *rng.standard_normal((2, 28, 28))], ["in", "a", "b"],
+                                     symmetric=[False, True, True])
+    assert [ax.images[0].get_array().shape for ax in fig.axes] == [(32, 32), (28, 28), (28, 28)]
+    matplotlib.pyplot.close(fig)
+    with pytest.raises(ValueError, match="2-D maps"):
+        plots.show_activation_maps([np.zeros((2, 4, 4)), np.zeros((3, 3))])
+
+
+def test_cpu_threads_choice(monkeypatch):
+    before = torch.get_num_threads()
+    try:
+        monkeypatch.setenv("COURSE_THREADS", "1")
+        assert training.cpu_threads() == 1 == torch.get_num_threads()
+        monkeypatch.delenv("COURSE_THREADS")
+        assert training.cpu_threads() == max(1, len(os.sched_getaffinity(0)) // 2)
+        assert training.cpu_threads(2) == 2 == torch.get_num_threads()
+        with pytest.raises(ValueError, match="at least 1"):
+            training.cpu_threads(0)
+    finally:
+        torch.set_num_threads(before)
+
+
+def test_precision_and_batch_scheduler(digits):
+    assert training.precision_for("cpu") == "fp32"
+    for precision in ("bf16", "fp16"):  # the mixed-precision paths run on the CPU too (autocast, gradient scaler)
+        _, history = trained(digits, 2, precision=precision)
+        assert history["train_loss"][1] < history["train_loss"][0]
+    with pytest.raises(ValueError, match="precision"):
+        trained(digits, 1, precision="fp8")
+    torch.manual_seed(0)
+    model = lenet.LeNet5()
+    train, test = tiny_loaders(digits)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda step: 1.0 / (1 + step))
+    history = training.fit(model, train, test, opt, 2, device="cpu", batch_scheduler=sched, progress=False)
+    assert sched.last_epoch == 2 * len(train) and history["lr"][1] == pytest.approx(0.1 / (1 + 2 * len(train)))
+    with pytest.raises(ValueError, match="batch_scheduler"):
+        training.fit(model, train, test, opt, 1, device="cpu", batch_scheduler=sched, train_epoch=lenet.train_one_epoch)
+
+
+def test_compile_only_for_long_gpu_runs():
+    assert not training._compile_pays_off("cpu", 10**6)
+    assert training._compile_pays_off("cuda", training.COMPILE_MIN_STEPS)
+    assert not training._compile_pays_off("cuda", training.COMPILE_MIN_STEPS - 1)
+
+
+def test_colour_pictures():
+    rng = np.random.default_rng(0)
+    images = rng.standard_normal((6, 3, 8, 8)).astype(np.float32)
+    probs = rng.dirichlet(np.ones(3), size=6)
+    labels = np.array([0, 1, 2, 0, 1, 2])
+    mean, std = (0.5, 0.4, 0.3), (0.2, 0.2, 0.2)
+    assert plots._rgb(images[0], mean, std).shape == (8, 8, 3)
+    assert 0 <= plots._rgb(images[0]).min() and plots._rgb(images[0]).max() <= 1
+    for fig in (plots.show_images(images, [str(i) for i in range(6)], mean, std, cols=4),
+                plots.show_filter_tiles(rng.standard_normal((10, 3, 3, 3)), cols=5),
+                plots.plot_per_class({"a": [0.5, 0.9, 1.0], "b": [0.1, 0.2, 0.3]}, ["x", "y", "z"]),
+                plots.plot_layer_budget(["c1", "p1", "fc"], [100, 25, 10], [30, 0, 2000]),
+                plots.show_most_wrong(images, labels, probs, k=4, classes=["x", "y", "z"], mean=mean, std=std)):
+        assert fig.axes
+        matplotlib.pyplot.close(fig)
+    with pytest.raises(ValueError, match="colour filters"):
+        plots.show_filter_tiles(np.zeros((4, 1, 3, 3)))
