@@ -106,7 +106,7 @@ def conv_output_size(size, kernel_size, stride=1, padding=0, dilation=1):
     or when the effective kernel is larger than the padded input (the output would be empty).
     """
     require_ints(size=size, kernel_size=kernel_size, stride=stride, padding=padding, dilation=dilation)
-    raise NotImplementedError('conv_output_size: write this in notebooks/01_conv_layer.ipynb, section 1. Output size and padding')
+    raise NotImplementedError('conv_output_size is not written yet: write it in assignment/conv.py (notebooks/01_conv_layer.ipynb, section 1. Output size and padding, explains it)')
 
 
 def window_fits(size, kernel_size, stride=1, padding=0, dilation=1):
@@ -124,7 +124,7 @@ def window_fits(size, kernel_size, stride=1, padding=0, dilation=1):
     Raises ValueError for a non-positive size, kernel_size, stride or dilation, or a negative padding.
     """
     require_ints(size=size, kernel_size=kernel_size, stride=stride, padding=padding, dilation=dilation)
-    raise NotImplementedError('window_fits: write this in notebooks/01_conv_layer.ipynb, section 1. Output size and padding')
+    raise NotImplementedError('window_fits is not written yet: write it in assignment/conv.py (notebooks/01_conv_layer.ipynb, section 1. Output size and padding, explains it)')
 
 
 def same_padding(kernel_size, dilation=1):
@@ -145,7 +145,7 @@ def same_padding(kernel_size, dilation=1):
     size dilation * (kernel_size - 1) + 1 is even (no symmetric padding keeps the size).
     """
     require_ints(kernel_size=kernel_size, dilation=dilation)
-    raise NotImplementedError('same_padding: write this in notebooks/01_conv_layer.ipynb, section 1. Output size and padding')
+    raise NotImplementedError('same_padding is not written yet: write it in assignment/conv.py (notebooks/01_conv_layer.ipynb, section 1. Output size and padding, explains it)')
 
 
 def conv_param_count(in_channels, out_channels, kernel_size, bias=True):
@@ -167,7 +167,7 @@ def conv_param_count(in_channels, out_channels, kernel_size, bias=True):
     - count: int.
     """
     _check_param_count_args(in_channels, out_channels, kernel_size, bias)
-    raise NotImplementedError('conv_param_count: write this in notebooks/01_conv_layer.ipynb, section 2. Parameter counting')
+    raise NotImplementedError('conv_param_count is not written yet: write it in assignment/conv.py (notebooks/01_conv_layer.ipynb, section 2. Parameter counting, explains it)')
 
 
 def zero_pad(x, padding):
@@ -183,7 +183,7 @@ def zero_pad(x, padding):
     - x_pad: new array of shape (N, C, H + 2P, W + 2P), same dtype as x; x is not modified.
     """
     _check_pad_args(x, padding)
-    raise NotImplementedError('zero_pad: write this in notebooks/01_conv_layer.ipynb, section 3. Zero padding')
+    raise NotImplementedError('zero_pad is not written yet: write it in assignment/conv.py (notebooks/01_conv_layer.ipynb, section 3. Zero padding, explains it)')
 
 
 # ---------------------------------------------------------------------------
@@ -213,7 +213,7 @@ def conv2d_forward_naive(x, w, b, stride=1, padding=0):
     - cache: what conv2d_backward_naive needs.
     """
     _check_conv_args(x, w, b, stride, padding)
-    raise NotImplementedError('conv2d_forward_naive: write this in notebooks/01_conv_layer.ipynb, section 4. Naive convolution')
+    raise NotImplementedError('conv2d_forward_naive is not written yet: write it in assignment/conv.py (notebooks/01_conv_layer.ipynb, section 4. Naive convolution, explains it)')
 
 
 def conv2d_backward_naive(dout, cache):
@@ -232,7 +232,7 @@ def conv2d_backward_naive(dout, cache):
     Each gradient has the dtype of the array it belongs to.
     """
     _check_dout(dout)
-    raise NotImplementedError('conv2d_backward_naive: write this in notebooks/01_conv_layer.ipynb, section 4. Naive convolution')
+    raise NotImplementedError('conv2d_backward_naive is not written yet: write it in assignment/conv.py (notebooks/01_conv_layer.ipynb, section 4. Naive convolution, explains it)')
 
 
 # ---------------------------------------------------------------------------
@@ -255,7 +255,7 @@ def conv2d_forward(x, w, b, stride=1, padding=0):
     The cache is what conv2d_backward needs.
     """
     _check_conv_args(x, w, b, stride, padding)
-    raise NotImplementedError('conv2d_forward: write this in notebooks/01_conv_layer.ipynb, section 5. Vectorised convolution with im2col')
+    raise NotImplementedError('conv2d_forward is not written yet: write it in assignment/conv.py (notebooks/01_conv_layer.ipynb, section 5. Vectorised convolution with im2col, explains it)')
 
 
 def conv2d_backward(dout, cache):
@@ -271,4 +271,4 @@ def conv2d_backward(dout, cache):
     Inputs and outputs: as conv2d_backward_naive, with the cache of conv2d_forward.
     """
     _check_dout(dout)
-    raise NotImplementedError('conv2d_backward: write this in notebooks/01_conv_layer.ipynb, section 5. Vectorised convolution with im2col')
+    raise NotImplementedError('conv2d_backward is not written yet: write it in assignment/conv.py (notebooks/01_conv_layer.ipynb, section 5. Vectorised convolution with im2col, explains it)')

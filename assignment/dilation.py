@@ -100,7 +100,7 @@ def dilate_kernel(w, dilation):
       w is not modified.
     """
     _check_dilate_args(w, dilation)
-    raise NotImplementedError('dilate_kernel: write this in notebooks/03_dilation.ipynb, section 1. Dilated kernels')
+    raise NotImplementedError('dilate_kernel is not written yet: write it in assignment/dilation.py (notebooks/03_dilation.ipynb, section 1. Dilated kernels, explains it)')
 
 
 # ---------------------------------------------------------------------------
@@ -134,7 +134,7 @@ def conv2d_dilated_forward(x, w, b, stride=1, padding=0, dilation=1):
     - cache: what conv2d_dilated_backward needs.
     """
     _check_conv_args(x, w, b, stride, padding, dilation)
-    raise NotImplementedError('conv2d_dilated_forward: write this in notebooks/03_dilation.ipynb, section 2. Dilated convolution')
+    raise NotImplementedError('conv2d_dilated_forward is not written yet: write it in assignment/dilation.py (notebooks/03_dilation.ipynb, section 2. Dilated convolution, explains it)')
 
 
 def conv2d_dilated_backward(dout, cache):
@@ -159,7 +159,7 @@ def conv2d_dilated_backward(dout, cache):
     Each gradient has the dtype of the array it belongs to.
     """
     _check_dout(dout)
-    raise NotImplementedError('conv2d_dilated_backward: write this in notebooks/03_dilation.ipynb, section 2. Dilated convolution')
+    raise NotImplementedError('conv2d_dilated_backward is not written yet: write it in assignment/dilation.py (notebooks/03_dilation.ipynb, section 2. Dilated convolution, explains it)')
 
 
 # ---------------------------------------------------------------------------
@@ -189,4 +189,4 @@ def receptive_field(layers):
     - r: int >= 1.
     """
     _check_layers(layers)
-    raise NotImplementedError('receptive_field: write this in notebooks/03_dilation.ipynb, section 3. Receptive fields')
+    raise NotImplementedError('receptive_field is not written yet: write it in assignment/dilation.py (notebooks/03_dilation.ipynb, section 3. Receptive fields, explains it)')

@@ -85,11 +85,11 @@ class TableConv2d(nn.Module):
         if any(not t or min(t) < 0 or max(t) >= in_channels for t in table):
             raise ValueError(f"every entry of the table must list input maps in 0..{in_channels - 1}")
         self.in_channels, self.out_channels, self.kernel_size = in_channels, len(table), kernel_size
-        raise NotImplementedError('TableConv2d.__init__: write this in notebooks/04_lenet.ipynb, section 2')
+        raise NotImplementedError('TableConv2d.__init__ is not written yet: write it in assignment/lenet.py (notebooks/04_lenet.ipynb, section 2, explains it)')
 
     def forward(self, x):
         """Notebook section: 2"""
-        raise NotImplementedError('TableConv2d.forward: write this in notebooks/04_lenet.ipynb, section 2')
+        raise NotImplementedError('TableConv2d.forward is not written yet: write it in assignment/lenet.py (notebooks/04_lenet.ipynb, section 2, explains it)')
 
 
 # ---------------------------------------------------------------------------
@@ -109,13 +109,13 @@ class LeNet5(nn.Module):
         super().__init__()
         _check_lenet_args(num_classes, in_channels, activation)
         self.in_channels, self.activation = in_channels, activation
-        raise NotImplementedError('LeNet5.__init__: write this in notebooks/04_lenet.ipynb, section 1 (c3_table: section 2)')
+        raise NotImplementedError('LeNet5.__init__ is not written yet: write it in assignment/lenet.py (notebooks/04_lenet.ipynb, section 1 (c3_table: section 2), explains it)')
 
     def forward(self, x):
         """Notebook section: 1"""
         _check_input(x, self.in_channels)
         act = ACTIVATIONS[self.activation]
-        raise NotImplementedError('LeNet5.forward: write this in notebooks/04_lenet.ipynb, section 1')
+        raise NotImplementedError('LeNet5.forward is not written yet: write it in assignment/lenet.py (notebooks/04_lenet.ipynb, section 1, explains it)')
 
 
 # ---------------------------------------------------------------------------
@@ -131,7 +131,7 @@ def train_one_epoch(model, loader, optimizer, loss_fn, device):
 
     Notebook section: 4
     """
-    raise NotImplementedError('train_one_epoch: write this in notebooks/04_lenet.ipynb, section 4')
+    raise NotImplementedError('train_one_epoch is not written yet: write it in assignment/lenet.py (notebooks/04_lenet.ipynb, section 4, explains it)')
     _require_batches(count, "train_one_epoch")
     return total / count
 
@@ -144,7 +144,7 @@ def evaluate(model, loader, device):
 
     Notebook section: 4
     """
-    raise NotImplementedError('evaluate: write this in notebooks/04_lenet.ipynb, section 4')
+    raise NotImplementedError('evaluate is not written yet: write it in assignment/lenet.py (notebooks/04_lenet.ipynb, section 4, explains it)')
     _require_batches(count, "evaluate")
     return correct / count
 
@@ -162,7 +162,7 @@ def save_checkpoint(path, model, optimizer=None, epoch=0):
     Notebook section: 5
     """
     Path(path).parent.mkdir(parents=True, exist_ok=True)
-    raise NotImplementedError('save_checkpoint: write this in notebooks/04_lenet.ipynb, section 5')
+    raise NotImplementedError('save_checkpoint is not written yet: write it in assignment/lenet.py (notebooks/04_lenet.ipynb, section 5, explains it)')
 
 
 def load_checkpoint(path, model, optimizer=None):
@@ -175,4 +175,4 @@ def load_checkpoint(path, model, optimizer=None):
     """
     if not Path(path).is_file():
         raise FileNotFoundError(f"no checkpoint at {path}; save one with save_checkpoint first")
-    raise NotImplementedError('load_checkpoint: write this in notebooks/04_lenet.ipynb, section 5')
+    raise NotImplementedError('load_checkpoint is not written yet: write it in assignment/lenet.py (notebooks/04_lenet.ipynb, section 5, explains it)')

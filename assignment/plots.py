@@ -37,7 +37,8 @@ def show_filters(w, titles=None, annotate=None):
 
     Three-channel filters are drawn as colour images (each rescaled to [0, 1]); other filters are
     drawn per channel on a blue-white-red scale centred on zero (red positive, blue negative), with
-    their values written in the cells when they are small (at most 5x5) unless annotate=False.
+    their values written in the cells when they are small (at most 5x5) unless annotate=False: whole
+    numbers as they are, others with two decimals (-0.37), so that learned weights stay readable.
     """
     w = np.asarray(w, dtype=np.float64)
     w = w[None, None] if w.ndim == 2 else w
@@ -58,7 +59,7 @@ def show_filters(w, titles=None, annotate=None):
                 ax.imshow(w[f, c], cmap="RdBu_r", vmin=-limit, vmax=limit, interpolation="nearest")
                 if annotate:
                     for (i, j), v in np.ndenumerate(w[f, c]):
-                        ax.text(j, i, f"{v + 0:g}", ha="center", va="center", fontsize=8)
+                        ax.text(j, i, _short_number(v), ha="center", va="center", fontsize=8 if v == round(v) else 7)
             ax.set_xticks([])
             ax.set_yticks([])
             if c == 0:
@@ -69,9 +70,22 @@ def show_filters(w, titles=None, annotate=None):
     return fig
 
 
+def _short_number(v):
+    """A filter weight as a cell label: '3', '-1', '0.25' stay whole or exact; others get two decimals."""
+    v = float(v) + 0.0  # no '-0'
+    if v == round(v):
+        return f"{v:.0f}"
+    text = f"{v:g}"
+    if len(text) > 4:
+        text = f"{v:.2f}"
+    return "0" if text in ("0.00", "-0.00") else text
+
+
 def show_activation_maps(maps, titles=None, cmap="gray", symmetric=False, credit=None, suptitle=None,
                          percentile=99.5):
-    """Show activation maps of shape (F, H, W) or (1, F, H, W), one panel per map.
+    """Show activation maps of shape (F, H, W) or (1, F, H, W), one panel per map, or a list of 2-D maps
+    of different sizes (e.g. an input image beside the maps computed from it), each drawn in a panel of
+    the same size.
 
     cmap and symmetric may be one value for all maps or a list with one value per map. Each map gets
     its own colour scale: symmetric=True centres it on zero on a blue-white-red scale (red positive);
@@ -79,13 +93,19 @@ def show_activation_maps(maps, titles=None, cmap="gray", symmetric=False, credit
     bright pixels do not make everything else dark.
     credit: a caption naming the source of the image the maps were computed from.
     """
-    maps = np.asarray(maps)
-    maps = maps[0] if maps.ndim == 4 else maps
-    maps = maps[None] if maps.ndim == 2 else maps
+    if isinstance(maps, (list, tuple)) and len({np.shape(m) for m in maps}) > 1:
+        maps = [np.asarray(m) for m in maps]
+        if any(m.ndim != 2 for m in maps):
+            raise ValueError("a list of maps of different sizes must hold 2-D maps (H, W)")
+        height, width = max(m.shape[0] for m in maps), max(m.shape[1] for m in maps)
+    else:
+        maps = np.asarray(maps)
+        maps = maps[0] if maps.ndim == 4 else maps
+        maps = maps[None] if maps.ndim == 2 else maps
+        height, width = maps.shape[1:]
     n = len(maps)
     cmaps = list(cmap) if isinstance(cmap, (list, tuple)) else [cmap] * n
     symmetric = list(symmetric) if isinstance(symmetric, (list, tuple)) else [symmetric] * n
-    height, width = maps.shape[1:]
     cols = n if n <= 3 else (2 if n == 4 else 4)
     rows = int(np.ceil(n / cols))
     panel_width = 3.4 * min(width / height, 2)
@@ -308,9 +328,10 @@ def plot_confusion(labels, predictions, classes=None, title=None):
     return fig
 
 
-def show_most_wrong(images, labels, probs, k=12, classes=None):
+def show_most_wrong(images, labels, probs, k=12, classes=None, mean=None, std=None):
     """The k misclassified images the model was most sure about, titled 'true 3 / said 8 (97%)'.
-    images (N, 1, H, W) or (N, H, W); labels (N,); probs (N, K) from softmax."""
+    images (N, 1, H, W), (N, 3, H, W) (colour; `mean`/`std` undo the normalisation) or (N, H, W);
+    labels (N,); probs (N, K) from softmax."""
     images, labels, probs = np.asarray(images), np.asarray(labels), np.asarray(probs)
     predicted = probs.argmax(axis=1)
     wrong = np.flatnonzero(predicted != labels)
@@ -318,16 +339,165 @@ def show_most_wrong(images, labels, probs, k=12, classes=None):
     names = classes or [str(i) for i in range(probs.shape[1])]
     cols = max(1, min(6, len(wrong)))
     rows = max(1, -(-len(wrong) // cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(1.8 * cols, 2.0 * rows), squeeze=False)
+    fig, axes = plt.subplots(rows, cols, figsize=(1.9 * cols, 2.4 * rows), squeeze=False)
     for ax in axes.flat:
         ax.set_axis_off()
     for ax, i in zip(axes.flat, wrong):
-        img = images[i][0] if images[i].ndim == 3 else images[i]
-        ax.imshow(img, cmap="gray_r")
+        if images[i].ndim == 3 and images[i].shape[0] == 3:
+            ax.imshow(_rgb(images[i], mean, std), interpolation="nearest")
+        else:
+            ax.imshow(images[i][0] if images[i].ndim == 3 else images[i], cmap="gray")  # as show_images draws them
         ax.set_title(f"true {names[labels[i]]} / said {names[predicted[i]]}\n({probs[i, predicted[i]]:.0%})",
                      fontsize=8)
     if not len(wrong):
         axes.flat[0].text(0.5, 0.5, "no mistakes", ha="center", va="center")
     fig.suptitle(f"The {len(wrong)} most confident mistakes (of {int((predicted != labels).sum())})")
+    fig.tight_layout()
+    return fig
+
+
+def _rgb(image, mean=None, std=None):
+    """An image (3, H, W) or (1, H, W) as an array (H, W, 3) or (H, W) in [0, 1], normalisation undone."""
+    image = np.asarray(image, dtype=np.float64)
+    if mean is not None and std is not None:
+        image = image * np.asarray(std)[:, None, None] + np.asarray(mean)[:, None, None]
+    else:
+        span = image.max() - image.min()
+        image = (image - image.min()) / span if span > 0 else np.full_like(image, 0.5)
+    image = np.clip(image, 0, 1)
+    return image.transpose(1, 2, 0) if image.shape[0] == 3 else image[0]
+
+
+def show_images(images, titles=None, mean=None, std=None, cols=10, suptitle=None, size=1.3):
+    """A grid of images (N, C, H, W) with C = 1 or 3; `mean`/`std` (per channel) undo the normalisation."""
+    images = np.asarray(images)
+    cols = max(1, min(cols, len(images)))
+    rows = -(-len(images) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(size * cols, (size + 0.25 * bool(titles)) * rows), squeeze=False)
+    for ax in axes.flat:
+        ax.set_axis_off()
+    for i, (ax, image) in enumerate(zip(axes.flat, images)):
+        ax.imshow(_rgb(image, mean, std), cmap="gray", interpolation="nearest")
+        if titles:
+            ax.set_title(titles[i], fontsize=8)
+    if suptitle:
+        fig.suptitle(suptitle, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def show_filter_tiles(w, cols=16, title=None, size=0.6):
+    """Colour filters w (F, 3, k, k) as RGB tiles, each rescaled on its own to [0, 1] (grey = zero weight
+    when the filter is balanced), as in Krizhevsky et al.'s and Zeiler and Fergus's figures."""
+    w = np.asarray(w, dtype=np.float64)
+    if w.ndim != 4 or w.shape[1] != 3:
+        raise ValueError(f"show_filter_tiles takes colour filters (F, 3, k, k), got shape {w.shape}")
+    cols = max(1, min(cols, len(w)))
+    rows = -(-len(w) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(size * cols, size * rows + 0.4), squeeze=False)
+    for ax in axes.flat:
+        ax.set_axis_off()
+    for ax, f in zip(axes.flat, w):
+        limit = max(np.abs(f).max(), 1e-12)
+        ax.imshow((f.transpose(1, 2, 0) / limit + 1) / 2, interpolation="nearest")
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def plot_per_class(accuracies, classes, title=None):
+    """Grouped bars of per-class accuracy: `accuracies` is {model name: sequence of accuracies in [0, 1]}."""
+    fig, ax = plt.subplots(figsize=(max(6.0, 0.8 * len(classes) + 1), 3.4))
+    width = 0.8 / len(accuracies)
+    for i, (name, acc) in enumerate(accuracies.items()):
+        ax.bar(np.arange(len(classes)) + (i - (len(accuracies) - 1) / 2) * width, 100 * np.asarray(acc), width,
+               label=name)
+    ax.set(xticks=range(len(classes)), ylabel="test accuracy (%)", ylim=(0, 100), title=title or "per class")
+    ax.set_xticklabels(classes, rotation=30, ha="right")
+    ax.grid(axis="y", alpha=0.3)
+    ax.legend(fontsize=8, loc="lower right")
+    fig.tight_layout()
+    return fig
+
+
+def plot_layer_budget(names, activations, parameters, title=None):
+    """Two bar charts over the layers: values in each layer's output (memory, per image) and parameters."""
+    fig, (ax_act, ax_par) = plt.subplots(2, 1, figsize=(max(7.0, 0.42 * len(names)), 5.6), sharex=True)
+    x = np.arange(len(names))
+    ax_act.bar(x, np.asarray(activations) / 1e6, color="tab:blue")
+    ax_act.set(ylabel="output values (millions)", title="memory: activations per image, forward")
+    ax_par.bar(x, np.asarray(parameters) / 1e6, color="tab:orange")
+    ax_par.set(ylabel="parameters (millions)", title="parameters")
+    ax_par.set_xticks(x)
+    ax_par.set_xticklabels(names, rotation=60, ha="right", fontsize=8)
+    for ax in (ax_act, ax_par):
+        ax.grid(axis="y", alpha=0.3)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def show_maps(maps, titles=None, cols=None, cmap="gray", limits=None, suptitle=None, credit=None, size=3.0):
+    """Show 2-D maps in a grid, each with its own colour bar; their sizes may differ and every pixel is drawn
+    as a square (no smoothing), so that pixel-level patterns stay visible.
+
+    cmap: one colour map for all maps or one per map.
+    limits: one entry for all maps or one per map: None (the map's own minimum to maximum), a (low, high)
+    pair (use the same pair to compare maps on one scale), or "symmetric" (centred on zero, blue-white-red,
+    red positive).
+    """
+    maps = [np.asarray(m, dtype=np.float64) for m in maps]
+    n = len(maps)
+    cols = cols or min(n, 4)
+    rows = int(np.ceil(n / cols))
+    cmaps = list(cmap) if isinstance(cmap, (list, tuple)) else [cmap] * n
+    limits = list(limits) if isinstance(limits, list) else [limits] * n
+    fig, axes = plt.subplots(rows, cols, figsize=(size * 1.25 * cols, size * rows + (0.3 if credit else 0)
+                                                  + (0.4 if suptitle else 0)), squeeze=False)
+    for k, ax in enumerate(axes.flat):
+        if k >= n:
+            ax.set_axis_off()
+            continue
+        m, limit, colours = maps[k], limits[k], cmaps[k]
+        if isinstance(limit, str) and limit == "symmetric":
+            high = max(float(np.abs(m).max()), 1e-12)
+            low, colours = -high, "RdBu_r"
+        elif limit is None:
+            low, high = float(m.min()), float(m.max())
+        else:
+            low, high = (float(v) for v in limit)
+        image = ax.imshow(m, cmap=colours, vmin=low, vmax=high if high > low else low + 1e-12, interpolation="nearest")
+        fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_title(titles[k] if titles else "", fontsize=9)
+    if suptitle:
+        fig.suptitle(suptitle, fontsize=10)
+    _caption(fig, credit)
+    fig.tight_layout(rect=(0, 0.04 if credit else 0, 1, 1))
+    return fig
+
+
+def plot_timings(labels, timings, title=None, ylabel="milliseconds", scale=1e3):
+    """Grouped bar chart of timings: bars at the medians, error bars from the first to the third quartile.
+
+    labels: one name per group (e.g. the settings timed); timings: {series name: [Timing, one per label]}
+    (timing.Timing objects); scale multiplies seconds into the unit of `ylabel`.
+    """
+    x = np.arange(len(labels))
+    width = 0.8 / max(1, len(timings))
+    fig, ax = plt.subplots(figsize=(max(5.0, 1.2 * len(labels) * len(timings)), 3.6))
+    for k, (name, series) in enumerate(timings.items()):
+        medians = np.array([t.median for t in series]) * scale
+        spread = np.array([[t.median - t.q1 for t in series], [t.q3 - t.median for t in series]]) * scale
+        ax.bar(x + (k - (len(timings) - 1) / 2) * width, medians, width, yerr=spread, capsize=4, label=name)
+    ax.set_xticks(x)
+    ax.set_xticklabels(labels)
+    ax.set_ylabel(ylabel)
+    ax.grid(axis="y", alpha=0.3)
+    ax.legend(fontsize=8)
+    ax.set_title((title + "\n" if title else "") + "bars: median; error bars: first to third quartile", fontsize=9)
     fig.tight_layout()
     return fig

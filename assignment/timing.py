@@ -1,15 +1,61 @@
-"""Timing helpers: median wall-clock time, this machine's matrix-product speed, convolution FLOPs.
+"""Timing helpers: timings with their spread, fair thread settings, this machine's matrix-product speed,
+convolution FLOPs.
+
+    t = measure(lambda: conv.conv2d_forward(x, w, b), repeat=7)   # a Timing: median and quartiles
+    print(t)                                                      # "3.1 ms (IQR 2.9-3.4 ms, 7 runs)"
+    clearly_faster(t, other)     # True only when t's slowest quarter beats other's fastest quarter
+
+A shared machine makes single timings unreliable: another program can take a core for a while. The median
+ignores a few slow runs and the interquartile range (IQR: the middle half of the runs) shows how much the
+runs varied. Claims such as "A is faster than B" are checked with `clearly_faster`, which says "not clear"
+instead of guessing when the two ranges overlap.
 
 GFLOP/s numbers are only comparable on the same machine with the same number of threads: numpy's
-BLAS and torch both use every core by default (see `thread_info`).
+BLAS and torch both use every core by default (see `thread_info` and `threads`).
 """
+import contextlib
+import sys
 import time
+from dataclasses import dataclass
 
 import numpy as np
 
 
-def median_time(fn, repeat=5, warmup=1):
-    """Median wall-clock seconds of `fn()` over `repeat` runs, after `warmup` untimed runs."""
+@dataclass(frozen=True)
+class Timing:
+    """Wall-clock seconds of repeated runs of one function."""
+    times: tuple
+
+    @property
+    def median(self):
+        return float(np.median(self.times))
+
+    @property
+    def q1(self):
+        return float(np.percentile(self.times, 25))
+
+    @property
+    def q3(self):
+        return float(np.percentile(self.times, 75))
+
+    def __float__(self):
+        return self.median
+
+    def __str__(self):
+        return f"{seconds_text(self.median)} (IQR {seconds_text(self.q1)}-{seconds_text(self.q3)}, {len(self.times)} runs)"
+
+
+def seconds_text(seconds):
+    """A duration with a unit that suits it: '850 us', '3.1 ms', '2.40 s'."""
+    if seconds < 1e-3:
+        return f"{seconds * 1e6:.0f} us"
+    if seconds < 1:
+        return f"{seconds * 1e3:.3g} ms"
+    return f"{seconds:.3g} s"
+
+
+def measure(fn, repeat=5, warmup=1):
+    """A `Timing` of `fn()` over `repeat` runs, after `warmup` untimed runs."""
     for _ in range(warmup):
         fn()
     times = []
@@ -17,7 +63,43 @@ def median_time(fn, repeat=5, warmup=1):
         start = time.perf_counter()
         fn()
         times.append(time.perf_counter() - start)
-    return float(np.median(times))
+    return Timing(tuple(times))
+
+
+def median_time(fn, repeat=5, warmup=1):
+    """Median wall-clock seconds of `fn()` over `repeat` runs, after `warmup` untimed runs."""
+    return measure(fn, repeat, warmup).median
+
+
+def clearly_faster(a, b):
+    """True when Timing `a` is faster than Timing `b` beyond their spread: a's third quartile is below b's
+    first quartile. False means "faster is not shown", either because it is slower or because the runs
+    overlap (on a busy machine, run the cell again)."""
+    return a.q3 < b.q1
+
+
+@contextlib.contextmanager
+def threads(count=1):
+    """Within the block numpy's BLAS and torch (when imported) use `count` threads each, so that a
+    comparison between them is fair; the previous settings come back afterwards.
+
+    One thread is the fairest setting on a small shared machine: with several, each library waits at every
+    operation for its slowest thread, and a busy core stalls them all."""
+    torch = sys.modules.get("torch")
+    before = torch.get_num_threads() if torch is not None else None
+    try:
+        from threadpoolctl import threadpool_limits
+        limits = threadpool_limits(count, user_api="blas")
+    except ImportError:
+        limits = contextlib.nullcontext()
+    with limits:
+        if torch is not None:
+            torch.set_num_threads(count)
+        try:
+            yield
+        finally:
+            if torch is not None:
+                torch.set_num_threads(before)
 
 
 def matmul_peak_gflops(n=1024, dtype=np.float32, repeat=5):

@@ -29,48 +29,48 @@ if str(ROOT) not in sys.path:
 from bench.common import geometric_mean, median_time, set_threads, verdict, versions  # noqa: E402
 from solutions import pooling  # noqa: E402
 
-# (x shape, kernel_size, stride)
+# (x shape, kernel_size, stride, padding)
 SHAPES = [
-    ((32, 64, 32, 32), 2, 2),     # VGG-style 2x2/2 on CIFAR-sized maps
-    ((16, 64, 56, 56), 3, 2),     # ResNet's stem pooling (overlapping 3x3/2), after the 7x7 convolution
-    ((16, 96, 55, 55), 3, 2),     # AlexNet's first pooling (overlapping, 55 -> 27)
-    ((64, 6, 28, 28), 2, 2),      # LeNet's S2
-    ((16, 128, 28, 28), 3, 1),    # Inception's pool branch (3x3/1, here without padding)
-    ((32, 32, 33, 31), 2, 2),     # odd sizes: the last row/column dropped
+    ((32, 64, 32, 32), 2, 2, 0),     # VGG-style 2x2/2 on CIFAR-sized maps
+    ((16, 64, 112, 112), 3, 2, 1),   # ResNet's stem pooling (overlapping 3x3/2, pad 1: 112 -> 56) after the 7x7 conv
+    ((16, 96, 55, 55), 3, 2, 0),     # AlexNet's first pooling (overlapping, 55 -> 27)
+    ((64, 6, 28, 28), 2, 2, 0),      # LeNet's S2
+    ((16, 128, 28, 28), 3, 1, 1),    # Inception's pool branch (3x3/1, pad 1: the size is kept)
+    ((32, 32, 33, 31), 2, 2, 0),     # odd sizes: the last row/column dropped
 ]
-NAIVE_SHAPE = ((8, 16, 32, 32), 2, 2)
+NAIVE_SHAPE = ((8, 16, 32, 32), 2, 2, 0)
 RATIO_TARGET = 1.0
 SPEEDUP_TARGET = 100.0
 
 
 def make_case(shape, rng):
-    x_shape, k, s = shape
+    x_shape, k, s, p = shape
     x = rng.standard_normal(x_shape, dtype=np.float32)
     xt = torch.from_numpy(x)
     funcs = {}
     for kind in ("max", "avg"):
         forward, backward = getattr(pooling, f"{kind}_pool_forward"), getattr(pooling, f"{kind}_pool_backward")
-        out, cache = forward(x, k, s)
+        out, cache = forward(x, k, s, p)
         dout = rng.standard_normal(out.shape, dtype=np.float32)
         dt = torch.from_numpy(dout)
         if kind == "max":
-            t_out, indices = torch.nn.functional.max_pool2d(xt, k, s, return_indices=True)
+            t_out, indices = torch.nn.functional.max_pool2d(xt, k, s, p, return_indices=True)
 
             def torch_backward(dt=dt, indices=indices):
-                return torch.ops.aten.max_pool2d_with_indices_backward(dt, xt, [k, k], [s, s], [0, 0], [1, 1],
+                return torch.ops.aten.max_pool2d_with_indices_backward(dt, xt, [k, k], [s, s], [p, p], [1, 1],
                                                                        False, indices)
-            torch_forward = lambda: torch.nn.functional.max_pool2d(xt, k, s)  # noqa: E731
+            torch_forward = lambda: torch.nn.functional.max_pool2d(xt, k, s, p)  # noqa: E731
         else:
-            t_out = torch.nn.functional.avg_pool2d(xt, k, s)
+            t_out = torch.nn.functional.avg_pool2d(xt, k, s, p)
 
             def torch_backward(dt=dt):
-                return torch.ops.aten.avg_pool2d_backward(dt, xt, [k, k], [s, s], [0, 0], False, True, None)
-            torch_forward = lambda: torch.nn.functional.avg_pool2d(xt, k, s)  # noqa: E731
+                return torch.ops.aten.avg_pool2d_backward(dt, xt, [k, k], [s, s], [p, p], False, True, None)
+            torch_forward = lambda: torch.nn.functional.avg_pool2d(xt, k, s, p)  # noqa: E731
         # the timings mean nothing if the answers differ
         np.testing.assert_allclose(out, t_out.numpy(), rtol=1e-5, atol=1e-5)
         np.testing.assert_allclose(backward(dout, cache), torch_backward().numpy(), rtol=1e-4, atol=1e-5)
         funcs[kind] = {
-            "numpy forward": lambda forward=forward: forward(x, k, s),
+            "numpy forward": lambda forward=forward: forward(x, k, s, p),
             "numpy backward": lambda backward=backward, dout=dout, cache=cache: backward(dout, cache),
             "torch forward": torch_forward,
             "torch backward": torch_backward,
@@ -79,8 +79,8 @@ def make_case(shape, rng):
 
 
 def describe(shape):
-    x_shape, k, s = shape
-    return "x {}  {}x{}/{}".format("x".join(map(str, x_shape)), k, k, s)
+    x_shape, k, s, p = shape
+    return "x {}  {}x{}/{}{}".format("x".join(map(str, x_shape)), k, k, s, f" pad {p}" if p else "")
 
 
 def main(argv=None):
@@ -125,7 +125,7 @@ def main(argv=None):
         print(f"geometric mean (numpy / torch), {kind}: forward {forward:.2f} (target <= {RATIO_TARGET}: "
               f"{verdict(forward <= RATIO_TARGET)}), backward {backward:.2f} (no target)")
 
-    x_shape, k, s = NAIVE_SHAPE
+    x_shape, k, s, _ = NAIVE_SHAPE
     x = rng.standard_normal(x_shape, dtype=np.float32)
     print(f"\nnaive vs vectorised forward on {describe(NAIVE_SHAPE)}, one naive call:")
     for kind in ("max", "avg"):

@@ -64,3 +64,27 @@ def geometric_mean(values):
 
 def verdict(ok):
     return "PASS" if ok else "MISS"
+
+
+def training_step(model, device, batch, size, precision, classes=10):
+    """A function that runs one training step (forward, cross-entropy, backward, SGD with momentum) of `model`
+    on a fixed random batch of `batch` colour images of size x size, with `training.fit`'s settings for the
+    device: channels_last on CUDA, autocast in `precision` ("bf16", "fp16" with a gradient scaler, "fp32")."""
+    channels_last = device.type == "cuda"
+    model = model.to(device, memory_format=torch.channels_last) if channels_last else model.to(device)
+    x = torch.randn(batch, 3, size, size, device=device)
+    if channels_last:
+        x = x.contiguous(memory_format=torch.channels_last)
+    y = torch.randint(0, classes, (batch,), device=device)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(precision)
+    scaler = torch.amp.GradScaler(device.type, enabled=precision == "fp16")
+
+    def step():
+        optimizer.zero_grad(set_to_none=True)
+        with torch.autocast(device.type, dtype=dtype, enabled=dtype is not None):
+            loss = torch.nn.functional.cross_entropy(model(x), y)
+        scaler.scale(loss).backward()
+        scaler.step(optimizer)
+        scaler.update()
+    return step

@@ -4,6 +4,7 @@ The samples: a complete submission (the reference), the untouched release (empty
 and hostile tricks, one of them submitted as a zip. Bugs and tricks come from the project's own test
 collections (tests/mutants, tests/hostile), so the demo shows what the tests guarantee."""
 import importlib
+import re
 import shutil
 import tempfile
 import time
@@ -16,13 +17,19 @@ from grader import grade
 from grader.parts import ROOT, built_parts
 
 DEMO_BUGS = {"conv": ["size_no_plus_one", "fast_col2im_ignores_stride"],
-             "pooling": ["max_naive_last_max", "fast_max_reshape_only"],
+             "pooling": ["max_naive_last_max", "fast_max_reshape_only", "softmax_no_max_shift"],
              "dilation": ["backward_taps_not_dilated", "rf_ignores_stride"],
-             "lenet": ["no_zero_grad", "c3_table_ignored"]}
+             "lenet": ["no_zero_grad", "c3_table_ignored"],
+             "vgg": ["fc_input_for_224", "dropout_fixed_at_half"]}
 DEMO_TRICKS = {"conv": ["read_reference", "torch_oracle"],
                "pooling": ["torch_oracle"],
                "dilation": ["torch_oracle"],
-               "lenet": ["checkpoint_in_memory"]}
+               "lenet": ["checkpoint_in_memory"],
+               "vgg": ["lying_parameters"]}
+DEMO_BUGS["resnet"] = ["relu_before_addition", "bn_running_var_biased"]
+DEMO_TRICKS["resnet"] = ["torch_batchnorm"]
+DEMO_BUGS["inception"] = ["branch_order_swapped", "aux_weight_hard_coded"]
+DEMO_TRICKS["inception"] = ["lying_parameters"]
 # nbgrader's autograde costs about 20 s per notebook, so only the samples whose notebooks show something have
 # them graded; the bugs and tricks are in the package (the hidden suites are what they show), and the zip
 # holds the same notebooks as `complete` (it shows that a zip is unpacked and graded like a folder).
@@ -46,8 +53,8 @@ def answered_notebook(part, dest, wrong=()):
     for cell in nb.cells:
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
-            for name in wrong:
-                cell.source = cell.source.replace(f"{name} = ", f"{name} = 1 + ")
+            for name in wrong:  # in the solution region only (above it, the cell holds `q_name = None`)
+                cell.source = re.sub(rf"(### BEGIN SOLUTION\n(?:.*\n)*?){name} = ", rf"\g<1>{name} = 1 + ", cell.source)
     nbformat.write(nb, dest / "notebooks" / f"{part.notebook}.ipynb")
 
 

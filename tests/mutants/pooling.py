@@ -5,21 +5,13 @@ from tests.mutants import Mutant
 _MAX_NAIVE_HEAD = (
     "    stride = kernel_size if stride is None else stride\n"
     "    N, C, H, W = x.shape\n"
-    "    H_out = (H - kernel_size) // stride + 1\n"
-    "    W_out = (W - kernel_size) // stride + 1\n"
+    "    H_out = (H + 2 * padding - kernel_size) // stride + 1\n"
+    "    W_out = (W + 2 * padding - kernel_size) // stride + 1\n"
+    "    pads = ((0, 0), (0, 0), (padding, padding), (padding, padding))\n"
+    "    xp = np.pad(x, pads, constant_values=-np.inf)  # -inf: a padded cell is never a window's maximum\n"
     "    out = np.zeros((N, C, H_out, W_out), dtype=x.dtype)\n"
-    "    for n in range(N):\n"
-    "        for c in range(C):\n"
-    "            for i in range(H_out):\n"
-    "                hs = i * stride\n"
 )
-_AVG_NAIVE_LOOPS = (
-    "    out = np.zeros((N, C, H_out, W_out), dtype=x.dtype)\n"
-    "    for n in range(N):\n"
-    "        for c in range(C):\n"
-    "            for i in range(H_out):\n"
-    "                for j in range(W_out):\n"
-)
+_AVG_NAIVE_PAD = "    xp = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))  # zeros, counted in the mean\n"
 _MAX_FAST_BODY = (
     "    h_span, w_span = stride * (H_out - 1) + 1, stride * (W_out - 1) + 1\n"
     "    out = x[:, :, 0:h_span:stride, 0:w_span:stride].copy()\n"
@@ -30,10 +22,9 @@ _MAX_FAST_BODY = (
 _AVG_FAST_HEAD = (
     "    stride = kernel_size if stride is None else stride\n"
     "    N, C, H, W = x.shape\n"
-    "    H_out = (H - kernel_size) // stride + 1\n"
-    "    W_out = (W - kernel_size) // stride + 1\n"
-    "    h_span, w_span = stride * (H_out - 1) + 1, stride * (W_out - 1) + 1\n"
-    "    total = "
+    "    H_out = (H + 2 * padding - kernel_size) // stride + 1\n"
+    "    W_out = (W + 2 * padding - kernel_size) // stride + 1\n"
+    "    xp = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding))) if padding else x\n"
 )
 
 MUTANTS = [
@@ -50,9 +41,10 @@ MUTANTS = [
         "max_pool_forward_naive rounds the output size up (ceil_mode=True), pooling partial windows at the edge; "
         "differs only when the windows do not tile the input",
         _MAX_NAIVE_HEAD,
-        _MAX_NAIVE_HEAD.replace("    H_out = (H - kernel_size) // stride + 1\n    W_out = (W - kernel_size) // stride + 1\n",
-                                "    H_out = -(-(H - kernel_size) // stride) + 1\n"
-                                "    W_out = -(-(W - kernel_size) // stride) + 1\n"),
+        _MAX_NAIVE_HEAD.replace("    H_out = (H + 2 * padding - kernel_size) // stride + 1\n"
+                                "    W_out = (W + 2 * padding - kernel_size) // stride + 1\n",
+                                "    H_out = -(-(H + 2 * padding - kernel_size) // stride) + 1\n"
+                                "    W_out = -(-(W + 2 * padding - kernel_size) // stride) + 1\n"),
     ),
     Mutant(
         "max_naive_out_float64",
@@ -67,6 +59,22 @@ MUTANTS = [
         "stride != kernel_size",
         "                    ws = j * stride\n                    out[n, c, i, j] = np.max(",
         "                    ws = j * kernel_size\n                    out[n, c, i, j] = np.max(",
+    ),
+    Mutant(
+        "max_naive_pad_zeros",
+        "max_pool_forward_naive pads with zeros instead of -inf: a border window of negative values returns 0; "
+        "differs only with padding",
+        _MAX_NAIVE_HEAD,
+        _MAX_NAIVE_HEAD.replace("xp = np.pad(x, pads, constant_values=-np.inf)", "xp = np.pad(x, pads)"),
+    ),
+    Mutant(
+        "max_naive_size_ignores_padding",
+        "max_pool_forward_naive pads the input but computes H' and W' without the padding (output too small)",
+        _MAX_NAIVE_HEAD,
+        _MAX_NAIVE_HEAD.replace("    H_out = (H + 2 * padding - kernel_size) // stride + 1\n"
+                                "    W_out = (W + 2 * padding - kernel_size) // stride + 1\n",
+                                "    H_out = (H - kernel_size) // stride + 1\n"
+                                "    W_out = (W - kernel_size) // stride + 1\n"),
     ),
     # -- max_pool_backward_naive ------------------------------------------------------------
     Mutant(
@@ -88,16 +96,25 @@ MUTANTS = [
         "max_pool_backward_naive gives the full gradient to every position that equals the maximum; "
         "differs only on ties",
         "                    di, dj = np.unravel_index(np.argmax(window), window.shape)  # first maximum, row-major\n"
-        "                    dx[n, c, hs + di, ws + dj] += dout[n, c, i, j]\n",
-        "                    dx[n, c, hs:hs + kernel_size, ws:ws + kernel_size] += "
+        "                    dxp[n, c, hs + di, ws + dj] += dout[n, c, i, j]\n",
+        "                    dxp[n, c, hs:hs + kernel_size, ws:ws + kernel_size] += "
         "(window == window.max()) * dout[n, c, i, j]\n",
     ),
     Mutant(
         "max_naive_dx_assign",
         "max_pool_backward_naive assigns instead of adding: a pixel that is the maximum of two overlapping "
         "windows keeps only the last gradient",
-        "dx[n, c, hs + di, ws + dj] += dout[n, c, i, j]",
-        "dx[n, c, hs + di, ws + dj] = dout[n, c, i, j]",
+        "dxp[n, c, hs + di, ws + dj] += dout[n, c, i, j]",
+        "dxp[n, c, hs + di, ws + dj] = dout[n, c, i, j]",
+    ),
+    Mutant(
+        "max_naive_backward_cut_top_left",
+        "max_pool_backward_naive cuts the top-left H x W corner off the padded gradient instead of the middle: "
+        "the gradient shifts by the padding, and the last rows' gradients land in the cut-off padding",
+        "    H, W = xp.shape[2] - 2 * padding, xp.shape[3] - 2 * padding\n"
+        "    return dxp[:, :, padding:padding + H, padding:padding + W].copy()\n",
+        "    H, W = xp.shape[2] - 2 * padding, xp.shape[3] - 2 * padding\n"
+        "    return dxp[:, :, :H, :W].copy()\n",
     ),
     # -- average pooling, naive -------------------------------------------------------------
     Mutant(
@@ -109,20 +126,36 @@ MUTANTS = [
     Mutant(
         "avg_naive_w_out_from_h",
         "avg_pool_forward_naive computes W' from H; differs only on non-square inputs",
-        "    W_out = (W - kernel_size) // stride + 1\n" + _AVG_NAIVE_LOOPS,
-        "    W_out = (H - kernel_size) // stride + 1\n" + _AVG_NAIVE_LOOPS,
+        "    W_out = (W + 2 * padding - kernel_size) // stride + 1\n" + _AVG_NAIVE_PAD,
+        "    W_out = (H + 2 * padding - kernel_size) // stride + 1\n" + _AVG_NAIVE_PAD,
+    ),
+    Mutant(
+        "avg_naive_count_exclude_pad",
+        "avg_pool_forward_naive divides each window by the number of real (unpadded) values, like torch's "
+        "count_include_pad=False, instead of kernel_size**2; differs only with padding",
+        "                    out[n, c, i, j] = np.mean(window)\n",
+        "                    hs, ws = i * stride - padding, j * stride - padding\n"
+        "                    real = ((min(hs + kernel_size, H) - max(hs, 0))\n"
+        "                            * (min(ws + kernel_size, W) - max(ws, 0)))\n"
+        "                    out[n, c, i, j] = np.sum(window) / real\n",
+    ),
+    Mutant(
+        "avg_naive_pad_one_side",
+        "avg_pool_forward_naive pads the top and the left only (with 2 * padding), so every window is shifted",
+        _AVG_NAIVE_PAD,
+        _AVG_NAIVE_PAD.replace("(padding, padding), (padding, padding)", "(2 * padding, 0), (2 * padding, 0)"),
     ),
     Mutant(
         "avg_naive_backward_no_divide",
         "avg_pool_backward_naive passes the whole upstream gradient to every position of the window",
-        "dx[n, c, rows, cols] += dout[n, c, i, j] / area",
-        "dx[n, c, rows, cols] += dout[n, c, i, j]",
+        "dxp[n, c, rows, cols] += dout[n, c, i, j] / area",
+        "dxp[n, c, rows, cols] += dout[n, c, i, j]",
     ),
     Mutant(
         "avg_naive_backward_assign",
         "avg_pool_backward_naive assigns instead of adding; differs only for overlapping windows",
-        "dx[n, c, rows, cols] += dout[n, c, i, j] / area",
-        "dx[n, c, rows, cols] = dout[n, c, i, j] / area",
+        "dxp[n, c, rows, cols] += dout[n, c, i, j] / area",
+        "dxp[n, c, rows, cols] = dout[n, c, i, j] / area",
     ),
     # -- max_pool_forward (vectorised) ------------------------------------------------------
     Mutant(
@@ -156,6 +189,19 @@ MUTANTS = [
         "            window = x[:, :, i * stride:i * stride + kernel_size, j * stride:j * stride + kernel_size]\n"
         "            out[:, :, i, j] = window.max(axis=(2, 3))\n",
     ),
+    Mutant(
+        "fast_max_pad_zeros",
+        "max_pool_forward pads with zeros instead of -inf: a border window of negative values returns 0; "
+        "differs only with padding",
+        "        x = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)), constant_values=-np.inf)\n",
+        "        x = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))\n",
+    ),
+    Mutant(
+        "fast_max_pad_one_side",
+        "max_pool_forward pads the top and the left only (with 2 * padding), so every window is shifted",
+        "        x = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)), constant_values=-np.inf)\n",
+        "        x = np.pad(x, ((0, 0), (0, 0), (2 * padding, 0), (2 * padding, 0)), constant_values=-np.inf)\n",
+    ),
     # -- max_pool_backward (vectorised) -----------------------------------------------------
     Mutant(
         "fast_max_backward_every_tie",
@@ -183,12 +229,38 @@ MUTANTS = [
         "    dx = np.zeros_like(x)\n    pending = ",
         "    dx = np.zeros(x.shape)\n    pending = ",
     ),
+    Mutant(
+        "fast_max_backward_padding_shifts_rows",
+        "max_pool_backward cuts the padding off the gradient at the wrong offset: the rows and columns shift by "
+        "the padding; differs only with padding",
+        "        dx = dx[:, :, padding:-padding, padding:-padding].copy()\n",
+        "        dx = dx[:, :, 2 * padding:, 2 * padding:].copy()\n",
+    ),
     # -- average pooling, vectorised --------------------------------------------------------
     Mutant(
         "fast_avg_default_stride_one",
         "avg_pool_forward takes a missing stride to mean 1; differs only when stride is not given",
         _AVG_FAST_HEAD,
         _AVG_FAST_HEAD.replace("stride = kernel_size if stride is None", "stride = 1 if stride is None"),
+    ),
+    Mutant(
+        "fast_avg_size_ignores_padding",
+        "avg_pool_forward pads the input but computes H' and W' without the padding (output too small)",
+        _AVG_FAST_HEAD,
+        _AVG_FAST_HEAD.replace("    H_out = (H + 2 * padding - kernel_size) // stride + 1\n"
+                               "    W_out = (W + 2 * padding - kernel_size) // stride + 1\n",
+                               "    H_out = (H - kernel_size) // stride + 1\n"
+                               "    W_out = (W - kernel_size) // stride + 1\n"),
+    ),
+    Mutant(
+        "fast_avg_count_exclude_pad",
+        "avg_pool_forward divides each window by the number of real (unpadded) values, like torch's "
+        "count_include_pad=False, instead of kernel_size**2; differs only with padding",
+        "    out = total / (kernel_size * kernel_size)\n",
+        "    real = np.pad(np.ones((H, W), dtype=x.dtype), padding)\n"
+        "    count = sum(real[di:di + h_span:stride, dj:dj + w_span:stride]\n"
+        "                for di in range(kernel_size) for dj in range(kernel_size))\n"
+        "    out = total / count\n",
     ),
     Mutant(
         "fast_avg_float64",
@@ -205,8 +277,17 @@ MUTANTS = [
     Mutant(
         "fast_avg_backward_assign",
         "avg_pool_backward assigns each offset's slice instead of adding; differs only for overlapping windows",
-        "dx[:, :, di:di + h_span:stride, dj:dj + w_span:stride] += share",
-        "dx[:, :, di:di + h_span:stride, dj:dj + w_span:stride] = share",
+        "dxp[:, :, di:di + h_span:stride, dj:dj + w_span:stride] += share",
+        "dxp[:, :, di:di + h_span:stride, dj:dj + w_span:stride] = share",
+    ),
+    Mutant(
+        "fast_avg_backward_padding_shifts_rows",
+        "avg_pool_backward keeps the top-left H x W corner of the padded gradient: rows and columns shift by the "
+        "padding, and the gradient of the last rows is lost in the padding; differs only with padding",
+        "            dxp[:, :, di:di + h_span:stride, dj:dj + w_span:stride] += share\n"
+        "    return dxp[:, :, padding:padding + H, padding:padding + W].copy()\n",
+        "            dxp[:, :, di:di + h_span:stride, dj:dj + w_span:stride] += share\n"
+        "    return dxp[:, :, :H, :W].copy()\n",
     ),
     # -- global average pooling -------------------------------------------------------------
     Mutant(
@@ -228,3 +309,4 @@ MUTANTS = [
         "dx = np.empty(x_shape)",
     ),
 ]
+MUTANTS += __import__("tests.mutants.pooling_network", fromlist=["MUTANTS"]).MUTANTS  # the ConvNet, section 6
