@@ -137,19 +137,27 @@ def in_shard(named, shard):
 def run_suite(part, root, seed, level, timeout, first_loss=False):
     """The part's hidden suite in a child process; a crash there costs only this part. first_loss: stop at
     the first test that loses points (the project's own tests ask only whether a known bug loses any)."""
+    return run_suites(part, [root], seed, level, timeout, first_loss)[0]
+
+
+def run_suites(part, roots, seed, level, timeout, first_loss=False):
+    """run_suite for several submissions in one child process (one pytest session and one sandbox each):
+    the process's start and imports are paid once. A crash there costs all of them, so a class is graded
+    one submission per process; the project's tests grade their many known bugs this way."""
     env = dict(os.environ, GRADER_SEED=str(seed), GRADER_ISOLATION=level, GRADER_TIMEOUT=str(timeout),
                PYTHONWARNINGS="ignore", GRADER_FIRST_LOSS="1" if first_loss else "")
     try:
-        proc = subprocess.run([sys.executable, "-m", "grader.run", part.name, str(root)], cwd=ROOT, env=env,
-                              capture_output=True, text=True, timeout=timeout * 40)
-        records = json.loads(proc.stdout)
+        proc = subprocess.run([sys.executable, "-m", "grader.run", part.name, *map(str, roots)], cwd=ROOT,
+                              env=env, capture_output=True, text=True, timeout=timeout * 40 * len(roots))
+        results = json.loads(proc.stdout)
     except (subprocess.TimeoutExpired, ValueError):
-        records = None
-    if not records:
-        return None
-    for record in records:
-        record["kind"] = "auto"
-    return records
+        results = None
+    if not isinstance(results, list) or len(results) != len(roots):
+        return [None] * len(roots)
+    for records in results:
+        for record in records or ():
+            record["kind"] = "auto"
+    return [records or None for records in results]
 
 
 def collect(part):

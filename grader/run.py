@@ -1,7 +1,8 @@
-"""Run one part's hidden suite on one submission and print the test records as JSON.
+"""Run one part's hidden suite on submissions and print, as JSON, a list of test records per submission.
 
-Started as a child process by grader.grade (`python -m grader.run PART SUBMISSION`), so that every
-submission gets a fresh pytest and a crash costs only that submission's part."""
+Started as a child process by grader.grade (`python -m grader.run PART SUBMISSION [SUBMISSION ...]`); a class
+is graded one submission per process, so that a crash costs only that submission's part. Each submission
+gets a pytest session and a sandbox of its own."""
 import json
 import os
 import sys
@@ -101,4 +102,4 @@ if __name__ == "__main__":
     if sys.argv[1] == "--collect":
         json.dump(collect_suites(sys.argv[2:]), sys.stdout)
     else:
-        json.dump(run_suite(sys.argv[1], sys.argv[2]), sys.stdout)
+        json.dump([run_suite(sys.argv[1], submission) for submission in sys.argv[2:]], sys.stdout)
