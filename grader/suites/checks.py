@@ -4,7 +4,7 @@ but not both a case's exact inputs and the right answer."""
 import numpy as np
 import pytest
 
-from grader.sandbox import StudentError
+from grader.sandbox import SandboxFailure, StudentError
 
 
 def describe(**params):
@@ -106,3 +106,26 @@ def assert_inputs_unchanged(student, originals, what):
     for (name, before), now in zip(originals.items(), after):
         if isinstance(before, np.ndarray) and not np.array_equal(before, now, equal_nan=True):
             pytest.fail(f"{what} modified its input {name} in place; work on a copy instead")
+
+
+def seed_of(rng):
+    """A torch seed drawn from the test's generator."""
+    return int(rng.integers(2**31))
+
+
+def restart(student):
+    """A new worker: nothing kept in memory survives. Its start is a call of its own, so that the next
+    call's time limit is not spent importing torch."""
+    student.stop()
+    student.call("probe.pristine")
+
+
+def clean_torch_worker(student):
+    """For the torch parts' autouse fixture: restart the worker when an earlier test left torch's settings
+    or functions changed (so a bug costs points only in the test about it); reseed it."""
+    try:
+        changed = student.call("probe.pristine")
+    except (SandboxFailure, StudentError):
+        changed = True
+    if changed:
+        restart(student)

@@ -24,8 +24,8 @@ import torch
 from torch import nn
 
 from grader import probe
-from grader.sandbox import Handle, SandboxFailure, StudentError
-from grader.suites.checks import assert_close, assert_equal_value, kind
+from grader.sandbox import Handle, StudentError
+from grader.suites.checks import assert_close, assert_equal_value, clean_torch_worker, kind, seed_of
 from solutions import inception as ref
 
 F32 = dict(rtol=1e-4, atol=1e-5)
@@ -36,20 +36,9 @@ GOOGLENET_LAYERS = ["conv1", "maxpool1", "lrn1", "conv2", "conv3", "lrn2", "maxp
                     "inception5a", "inception5b", "aux1", "aux2", "avgpool", "dropout", "fc"]
 
 
-def seed_of(rng):
-    return int(rng.integers(2**31))
-
-
 @pytest.fixture(autouse=True)
 def clean_worker(student):
-    """Restart the worker when an earlier test left torch's settings or functions changed; reseed it."""
-    try:
-        changed = student.call("probe.pristine")
-    except (SandboxFailure, StudentError):
-        changed = True
-    if changed:
-        student.stop()
-        student.call("probe.pristine")
+    clean_torch_worker(student)
 
 
 # ----------------------------------------------------------------------------------------- building

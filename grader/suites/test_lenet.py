@@ -29,7 +29,7 @@ import torch
 
 from grader import probe
 from grader.sandbox import Handle, SandboxFailure, StudentError
-from grader.suites.checks import assert_close, assert_equal_value, describe
+from grader.suites.checks import assert_close, assert_equal_value, clean_torch_worker, describe, restart, seed_of
 from solutions import lenet as ref
 
 LAYERS = ["c1", "s2", "c3", "s4", "c5", "f6", "out"]
@@ -37,10 +37,6 @@ CONFIGS = [{}, {"activation": "relu"}, {"num_classes": 7, "in_channels": 3}, {"c
 FULL_C3 = [c for c in CONFIGS if not c.get("c3_table")]
 F32 = dict(rtol=1e-4, atol=1e-5)
 F64 = dict(rtol=1e-8, atol=1e-10)
-
-
-def seed_of(rng):
-    return int(rng.integers(2**31))
 
 
 def build(student, **kwargs):
@@ -77,22 +73,9 @@ def load_reference_weights(student, model, expected_model, kwargs):
                     "(see the state dict test)")
 
 
-def restart(student):
-    """A new worker: nothing kept in memory survives. Its start is a call of its own, so that the next
-    call's time limit is not spent importing torch."""
-    student.stop()
-    student.call("probe.pristine")
-
-
 @pytest.fixture(autouse=True)
 def clean_worker(student):
-    """Restart the worker when an earlier test left torch's settings or functions changed; reseed it."""
-    try:
-        changed = student.call("probe.pristine")
-    except (SandboxFailure, StudentError):
-        changed = True
-    if changed:
-        restart(student)
+    clean_torch_worker(student)
 
 
 # ----------------------------------------------------------------------------------------- the network

@@ -30,7 +30,7 @@ from torch import nn
 
 from grader import probe
 from grader.sandbox import Handle, SandboxFailure, StudentError
-from grader.suites.checks import assert_close, assert_equal_value
+from grader.suites.checks import assert_close, assert_equal_value, clean_torch_worker, seed_of
 from solutions import resnet as ref
 
 F32 = dict(rtol=1e-4, atol=1e-5)
@@ -43,20 +43,9 @@ REFERENCE = {"BatchNorm2d": ref.BatchNorm2d, "BasicBlock": ref.BasicBlock, "Bott
 DOCUMENTED = {"resnet18": 11_689_512, "resnet34": 21_797_672, "resnet50": 25_557_032, "resnet152": 60_192_808}
 
 
-def seed_of(rng):
-    return int(rng.integers(2**31))
-
-
 @pytest.fixture(autouse=True)
 def clean_worker(student):
-    """Restart the worker when an earlier test left torch's settings or functions changed; reseed it."""
-    try:
-        changed = student.call("probe.pristine")
-    except (SandboxFailure, StudentError):
-        changed = True
-    if changed:
-        student.stop()
-        student.call("probe.pristine")
+    clean_torch_worker(student)
 
 
 # ------------------------------------------------------------------------------------------ building

@@ -26,8 +26,8 @@ import pytest
 import torch
 
 from grader import probe
-from grader.sandbox import Handle, SandboxFailure, StudentError
-from grader.suites.checks import assert_close, assert_equal_value, describe
+from grader.sandbox import Handle, StudentError
+from grader.suites.checks import assert_close, assert_equal_value, clean_torch_worker, describe, seed_of
 from solutions import vgg as ref
 
 F32 = dict(rtol=1e-4, atol=1e-5)
@@ -35,10 +35,6 @@ F64 = dict(rtol=1e-7, atol=1e-9)
 # Documented parameter counts of torchvision's vgg11, vgg11_bn, vgg16 and vgg16_bn (1000 classes, 224x224).
 DOCUMENTED = [("vgg.vgg16", {}, 138_357_544), ("vgg.vgg11", {"batch_norm": True}, 132_868_840),
               ("vgg.vgg11", {}, 132_863_336), ("vgg.VGG", {"arch": ref.VGG16_ARCH, "batch_norm": True}, 138_365_992)]
-
-
-def seed_of(rng):
-    return int(rng.integers(2**31))
 
 
 # ------------------------------------------------------------------------------------ configurations
@@ -157,20 +153,9 @@ def load_weights(student, model, arrays, what):
         pytest.fail(f"the reference's weights do not fit {what}: {err.message} (see the state dict and layout tests)")
 
 
-def restart(student):
-    student.stop()
-    student.call("probe.pristine")
-
-
 @pytest.fixture(autouse=True)
 def clean_worker(student):
-    """Restart the worker when an earlier test left torch's settings or functions changed; reseed it."""
-    try:
-        changed = student.call("probe.pristine")
-    except (SandboxFailure, StudentError):
-        changed = True
-    if changed:
-        restart(student)
+    clean_torch_worker(student)
 
 
 # ------------------------------------------------------------------------------------ layouts
