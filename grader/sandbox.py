@@ -16,6 +16,7 @@ import json
 import os
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -145,6 +146,17 @@ def prepare_submission(submission, modules, dest):
     return pkg
 
 
+def _without_handles(value):
+    """`value` with every Handle (an object kept in one worker, meaningless in another) replaced by None."""
+    if isinstance(value, worker.Handle):
+        return None
+    if isinstance(value, (tuple, list)):
+        return type(value)(_without_handles(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _without_handles(v) for k, v in value.items()}
+    return value
+
+
 class Sandbox:
     """One confined worker process holding a copy of one submission's modules.
 
@@ -231,24 +243,32 @@ class Sandbox:
 
     def time(self, target, make_inputs, repeat=5):
         """Median wall time of `target` seen from the trusted side, each repetition on fresh inputs from
-        `make_inputs()` -> (args, kwargs) (which may prepare them with untimed calls), less the round trip
-        of a no-op call measured in a fresh worker before any student code was imported."""
-        self.stop()
-        self.start()
-        base = sorted(self._timed("__noop__", (), {}) for _ in range(7))[3]
-        self._call(target, *make_inputs())  # warm-up (imports, caches)
-        runs = []
-        for _ in range(repeat):
-            args, kwargs = make_inputs()
-            runs.append(self._timed(target, args, kwargs))
-        return max(sorted(runs)[len(runs) // 2] - base, 1e-9)
+        `make_inputs()` -> (args, kwargs) (which may prepare them with untimed calls). The value is built in
+        the sandbox but not sent back, and what sending the same inputs costs is taken off: measured on a
+        no-op in a fresh worker that holds no student code, while this one is frozen."""
+        inputs = [make_inputs() for _ in range(repeat + 1)]
+        if self.proc is None or self.proc.poll() is not None:
+            self.stop()
+            self.start()
+        os.killpg(self.proc.pid, signal.SIGSTOP)  # nothing of the student's runs while the base is measured
+        try:
+            with Sandbox(self.submission, [], level=self.level, timeout=self.timeout) as fresh:
+                sent = [_without_handles(each) for each in inputs]
+                for args, kwargs in sent:  # warm-up: the fresh worker's first large messages are slower
+                    fresh._timed("__noop__", args, kwargs)
+                base = statistics.median(fresh._timed("__noop__", args, kwargs) for args, kwargs in sent)
+        finally:
+            os.killpg(self.proc.pid, signal.SIGCONT)
+        self._call(target, *inputs[0], discard=True)  # warm-up (imports, caches)
+        runs = [self._timed(target, args, kwargs) for args, kwargs in inputs[1:]]
+        return max(statistics.median(runs) - base, 1e-9)
 
     def _timed(self, target, args, kwargs):
         start = time.perf_counter()
-        self._call(target, args, kwargs)
+        self._call(target, args, kwargs, discard=True)
         return time.perf_counter() - start
 
-    def _call(self, target, args, kwargs, return_inputs=False):
+    def _call(self, target, args, kwargs, return_inputs=False, discard=False):
         if self.timeouts >= MAX_TIMEOUTS:
             raise SandboxFailure(f"{target} was not run: {MAX_TIMEOUTS} calls in a row did not return in time")
         if self.proc is None or self.proc.poll() is not None:
@@ -256,7 +276,8 @@ class Sandbox:
             self.start()
         blobs = []
         header = {"target": target, "args": worker.encode(list(args), blobs),
-                  "kwargs": worker.encode(dict(kwargs), blobs), "return_inputs": return_inputs}
+                  "kwargs": worker.encode(dict(kwargs), blobs), "return_inputs": return_inputs,
+                  "discard": discard}
         try:
             worker.write_message(self.proc.stdin, header, blobs)
             reply, rblobs = self._read_reply()

@@ -186,3 +186,27 @@ def test_sandbox_bounds_hold_together(attack, expected, tmp_path):
             assert int(answer.split()[0]) <= 256 << 20
         assert box.call("conv.disk_filler") if attack != "forked_memory" else True
     assert not list(tmp_path.rglob("fill-*"))
+
+
+def test_time_counts_the_work_not_the_transfer(tmp_path):
+    """Sandbox.time measures what the student's function does: moving large inputs and results through the
+    pipe is not charged, a cache kept in the sandbox (a Handle) can be an input, and a thread the student left
+    burning the CPU between calls cannot make the work look cheaper (its worker is frozen while the base is
+    measured)."""
+    (tmp_path / "assignment").mkdir()
+    (tmp_path / "assignment" / "conv.py").write_text(
+        "import threading, time\n"
+        "class Cache:\n    pass\n"
+        "def burn():\n    threading.Thread(target=lambda: [None for _ in iter(int, 1)], daemon=True).start()\n"
+        "def echo(x):\n    return x, Cache()\n"
+        "def nap(x, cache):\n    time.sleep(0.05); return x\n")
+    rng = np.random.default_rng(0)
+    with Sandbox(tmp_path, ["conv"], timeout=20) as box:
+        def inputs():  # 8 MB each way, a kept cache among the arguments
+            x, cache = box.call("conv.echo", rng.standard_normal(1 << 20))
+            return (x, cache), {}
+
+        assert box.time("conv.echo", lambda: ((rng.standard_normal(1 << 20),), {})) < 0.03
+        assert 0.045 < box.time("conv.nap", inputs) < 0.15
+        box.call("conv.burn")  # slows the student's own calls (the GIL), never the base
+        assert box.time("conv.nap", inputs) > 0.045
