@@ -3,10 +3,20 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 # torch is installed first and on its own, so a site can pin its build (CI: TORCH_SPEC=torch==2.13.0).
+# TORCH=cpu takes PyTorch's CPU-only build (.venv about 1.6 GB in all) instead of PyPI's default, which on
+# Linux brings CUDA's libraries (.venv about 6 GB). A new TORCH or TORCH_SPEC reinstalls torch in .venv.
 TORCH_SPEC ?= torch>=2.2
+TORCH ?= pypi
+ifeq ($(TORCH),cpu)
+TORCH_INDEX := --index-url https://download.pytorch.org/whl/cpu
+else ifneq ($(TORCH),pypi)
+$(error TORCH=$(TORCH) is not a choice: use TORCH=pypi (the default) or TORCH=cpu (CPU-only build))
+endif
+TORCH_CHOICE := $(VENV)/.torch
 STAMP := $(VENV)/.installed
+PIP := $(PY) -m pip install --quiet --disable-pip-version-check
 
-.PHONY: demo test lab bench release check venv clean
+.PHONY: demo test lab bench release check venv clean FORCE
 
 demo: $(STAMP)  ## build the sample class, grade it, print the class table
 	$(PY) -m grader demo
@@ -26,11 +36,24 @@ release: $(STAMP)  ## regenerate assignment/ stubs and notebooks/ from solutions
 
 venv: $(STAMP)
 
-$(STAMP): pyproject.toml
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check "$(TORCH_SPEC)"
-	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[dev]"
+# Runs every time, installs only when the torch choice differs from the one recorded in $(TORCH_CHOICE).
+$(TORCH_CHOICE): FORCE
+	@test -x $(PY) || { echo "Creating $(VENV) with $(PYTHON) ..."; $(PYTHON) -m venv $(VENV); }
+	@if [ "$$(cat $@ 2>/dev/null)" != '$(TORCH_SPEC) $(TORCH_INDEX)' ]; then \
+	  if [ -f $@ ]; then echo "torch was installed as: $$(cat $@); now: $(TORCH_SPEC) $(TORCH_INDEX)"; \
+	    $(PY) -m pip uninstall --quiet --yes torch; fi; \
+	  echo "Installing $(TORCH_SPEC) ($(if $(TORCH_INDEX),CPU-only build,PyPI's build)) into $(VENV): minutes the first time ..."; \
+	  if [ "$(TORCH)" = pypi ] && [ "$$(uname -s)" = Linux ] && ! command -v nvidia-smi >/dev/null; then \
+	    echo "(No NVIDIA GPU seen here: TORCH=cpu installs the smaller CPU-only build; see the README.)"; fi; \
+	  $(PIP) $(TORCH_INDEX) "$(TORCH_SPEC)" && echo '$(TORCH_SPEC) $(TORCH_INDEX)' > $@; \
+	fi
+
+$(STAMP): pyproject.toml $(TORCH_CHOICE)
+	@echo "Installing the course's packages into $(VENV) ..."
+	$(PIP) -e ".[dev]"
 	touch $(STAMP)
+
+FORCE:
 
 clean:
 	rm -rf $(VENV) demo-out build *.egg-info

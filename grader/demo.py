@@ -6,6 +6,7 @@ collections (tests/mutants, tests/hostile), so the demo shows what the tests gua
 import importlib
 import re
 import shutil
+import sys
 import tempfile
 import time
 import zipfile
@@ -160,6 +161,9 @@ def main(args):
         skip = [s for s in subs if Path(s).name not in NOTEBOOK_SAMPLES]
         subs.sort(key=lambda s: s in skip)  # the long notebook gradings first, so that the jobs end together
         level = grade.check_level(None, None)
+        print(f"Grading {len(subs)} sample submissions with {args.jobs} jobs; a line follows each one graded. The "
+              f"{len(subs) - len(skip)} with notebooks come first and take minutes each (nbgrader runs "
+              f"{len(parts)} notebooks for each).", file=sys.stderr, flush=True)
         grader = grade.ClassGrader(parts, out, level=level, jobs=args.jobs, timeout=20.0)
         table = grader.grade_all(subs, skip_notebooks=skip)
     print(mark_skipped(grade.report.class_table(table, parts), table))

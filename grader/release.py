@@ -113,6 +113,7 @@ def main(check=False):
         for path in write_release(ROOT):
             print(f"wrote {path.relative_to(ROOT)}")
         return 0
+    print("Checking that assignment/ and notebooks/ are what solutions/ generates (about a minute) ...", flush=True)
     with tempfile.TemporaryDirectory() as scratch:
         stale = [p.relative_to(scratch) for p in write_release(scratch)
                  if not (ROOT / p.relative_to(scratch)).exists()

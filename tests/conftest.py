@@ -10,6 +10,15 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 
+def progress(request, text):
+    """Write a line to the terminal at once, output capture or not: long fixtures say what they are doing."""
+    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
+    if reporter is not None and capture is not None:
+        with capture.global_and_fixture_disabled():
+            reporter.write_line(f"  ... {text}")
+
+
 def score(records):
     return sum(r["score"] for r in records), sum(r["max_score"] for r in records)
 

@@ -1,11 +1,12 @@
 """The hidden suites grade what they should: the reference gets full marks, the release stubs get zero,
 and every mutant (a plausible student bug) loses points."""
 import importlib
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from conftest import failures, score
+from conftest import failures, progress, score
 from grader.demo import complete, release_copy, with_bug
 from grader.grade import run_suite, run_suites
 from grader.parts import built_parts
@@ -38,7 +39,7 @@ def test_release_stubs_score_zero(part, tmp_path):
 
 
 @pytest.fixture(scope="module")
-def mutant_scores(tmp_path_factory):
+def mutant_scores(tmp_path_factory, request):
     """Grade every mutant once, stopping at its first lost test; {(part, mutant): records}. Batches of one
     part's mutants share a grader process (two batches at a time), each mutant in a sandbox of its own."""
     root = tmp_path_factory.mktemp("mutants")
@@ -50,10 +51,13 @@ def mutant_scores(tmp_path_factory):
         results = run_suites(part, subs, 0, best_level(), timeout=30, first_loss=True)
         return {(part.name, m.name): records for (_, m), records in zip(batch, results)}
 
+    start = time.perf_counter()
+    progress(request, f"grading {len(MUTANTS)} mutants, two batches at a time")
     with ThreadPoolExecutor(max_workers=2) as pool:
         scores = {}
         for graded in pool.map(grade, [b for b in batches if b]):
             scores.update(graded)
+            progress(request, f"mutants graded: {len(scores)}/{len(MUTANTS)} ({time.perf_counter() - start:.0f} s)")
         return scores
 
 

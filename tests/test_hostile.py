@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import sandbox_processes, score
+from conftest import progress, sandbox_processes, score
 from grader.demo import complete, with_trick
 from grader.grade import ClassGrader
 from grader.parts import ROOT, built_parts
@@ -22,7 +22,7 @@ TARGETED = {"speed_cheats": ("test_vectorised_speed",),
 
 
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory):
+def graded(tmp_path_factory, request):
     """Per part, one class: that part's tricks plus an honest complete submission, graded on that part only
     (the other parts of a trick's submission are the reference's). Every sandbox's folder is made below
     `scratch`, so that what is left running afterwards can be told from other processes.
@@ -36,6 +36,7 @@ def graded(tmp_path_factory):
         mp.setenv("TMPDIR", str(scratch))
         mp.setattr(tempfile, "tempdir", str(scratch))
         for part in PARTS:
+            progress(request, f"grading the hostile submissions against {part.name}")
             subs = [honest] + [with_trick(root / f"{part.name}-{trick}", PARTS, part, trick)
                                for p, trick in TRICKS if p is part]
             tables[part.name] = ClassGrader([part], out / part.name, jobs=2, timeout=5,

@@ -6,6 +6,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
+from conftest import progress
 from grader.demo import answered_notebook, complete, release_copy, silenced_notebook
 from grader.grade import ClassGrader
 from grader.notebook import answer_key
@@ -33,7 +34,7 @@ def test_notebook_runs_in_smoke_mode(part, tmp_path, monkeypatch):
 
 
 @pytest.fixture(scope="module")
-def graded_notebooks(tmp_path_factory):
+def graded_notebooks(tmp_path_factory, request):
     root = tmp_path_factory.mktemp("nbgrade")
     good = complete(root / "good", PARTS)
     empty = release_copy(root / "empty")
@@ -44,6 +45,7 @@ def graded_notebooks(tmp_path_factory):
     out = root / "out"
     with pytest.MonkeyPatch.context() as mp:  # the notebooks only: test_grading grades the suites
         mp.setattr(ClassGrader, "suite_unit", lambda self, part, sub: ([], {"suite": 0.0}))
+        progress(request, f"grading the {len(PARTS)} notebooks of 3 submissions with nbgrader (minutes)")
         ClassGrader(PARTS, out, jobs=2, timeout=30).grade_all([str(good), str(empty), str(cheat)])
     return {name: json.loads((out / name / "results.json").read_text()) for name in ("good", "empty", "cheat")}, out
 
