@@ -11,6 +11,7 @@ Always: limits per process (memory, CPU time, file size, open files, processes),
 whole checked from outside (processes, memory and CPU time summed, bytes written), a per-call wall-clock
 timeout, and death with the grader that started it.
 """
+import copy
 import functools
 import json
 import os
@@ -172,6 +173,7 @@ class Sandbox:
         self.proc = None
         self.tmp = None
         self.last_inputs = None
+        self.reply_arrived = None  # perf_counter() when the last reply started to arrive
         self.timeouts = 0  # consecutive; after MAX_TIMEOUTS the remaining calls fail at once
 
     # -- life cycle
@@ -243,32 +245,46 @@ class Sandbox:
 
     def time(self, target, make_inputs, repeat=5):
         """Median wall time of `target` seen from the trusted side, each repetition on fresh inputs from
-        `make_inputs()` -> (args, kwargs) (which may prepare them with untimed calls). The value is built in
-        the sandbox but not sent back, and what sending the same inputs costs is taken off: measured on a
-        no-op in a fresh worker that holds no student code, while this one is frozen."""
+        `make_inputs()` -> (args, kwargs, check): it may prepare them with untimed calls, and check(value)
+        raises when the value the call returned is not the reference's answer for those inputs (so that
+        a function cannot answer fast and wrong when it guesses it is being timed).
+
+        A timed call is an ordinary call. The clock stops when the reply starts to arrive (the value is
+        built by then), and what moving the same inputs costs is taken off: measured on a no-op in a fresh
+        worker that holds no student code, while this one is frozen."""
         inputs = [make_inputs() for _ in range(repeat + 1)]
         if self.proc is None or self.proc.poll() is not None:
             self.stop()
             self.start()
         os.killpg(self.proc.pid, signal.SIGSTOP)  # nothing of the student's runs while the base is measured
         try:
-            with Sandbox(self.submission, [], level=self.level, timeout=self.timeout) as fresh:
-                sent = [_without_handles(each) for each in inputs]
-                for args, kwargs in sent:  # warm-up: the fresh worker's first large messages are slower
+            with self._twin() as fresh:
+                sent = [_without_handles((args, kwargs)) for args, kwargs, _ in inputs]
+                for args, kwargs in sent:  # warm-up: a fresh worker's first large messages are slower
                     fresh._timed("__noop__", args, kwargs)
-                base = statistics.median(fresh._timed("__noop__", args, kwargs) for args, kwargs in sent)
+                base = statistics.median(fresh._timed("__noop__", args, kwargs)[0] for args, kwargs in sent)
         finally:
             os.killpg(self.proc.pid, signal.SIGCONT)
-        self._call(target, *inputs[0], discard=True)  # warm-up (imports, caches)
-        runs = [self._timed(target, args, kwargs) for args, kwargs in inputs[1:]]
-        return max(statistics.median(runs) - base, 1e-9)
+        runs = []
+        for args, kwargs, check in inputs:  # the first is a warm-up (imports, caches)
+            seconds, value = self._timed(target, args, kwargs)
+            check(value)
+            runs.append(seconds)
+        return max(statistics.median(runs[1:]) - base, 1e-9)
+
+    def _twin(self):
+        """A sandbox like this one, not started, holding none of the submission's modules."""
+        twin = copy.copy(self)
+        twin.modules, twin.proc, twin.tmp, twin.last_inputs, twin.timeouts = [], None, None, None, 0
+        return twin
 
     def _timed(self, target, args, kwargs):
+        """(seconds from sending an ordinary call to the first bytes of its reply, the value)."""
         start = time.perf_counter()
-        self._call(target, args, kwargs, discard=True)
-        return time.perf_counter() - start
+        value, self.last_inputs = self._call(target, args, kwargs, return_inputs=True)
+        return self.reply_arrived - start, value
 
-    def _call(self, target, args, kwargs, return_inputs=False, discard=False):
+    def _call(self, target, args, kwargs, return_inputs=False):
         if self.timeouts >= MAX_TIMEOUTS:
             raise SandboxFailure(f"{target} was not run: {MAX_TIMEOUTS} calls in a row did not return in time")
         if self.proc is None or self.proc.poll() is not None:
@@ -276,8 +292,7 @@ class Sandbox:
             self.start()
         blobs = []
         header = {"target": target, "args": worker.encode(list(args), blobs),
-                  "kwargs": worker.encode(dict(kwargs), blobs), "return_inputs": return_inputs,
-                  "discard": discard}
+                  "kwargs": worker.encode(dict(kwargs), blobs), "return_inputs": return_inputs}
         try:
             worker.write_message(self.proc.stdin, header, blobs)
             reply, rblobs = self._read_reply()
@@ -318,11 +333,11 @@ class Sandbox:
 
     def _read_reply(self, timeout=None):
         """Read one reply in a helper thread, so that a worker that stops mid-message cannot hang us."""
-        box = {}
+        box, arrived = {}, []
 
         def read():
             try:
-                box["reply"] = worker.read_message(self.proc.stdout, REPLY_LIMIT, HEADER_LIMIT)
+                box["reply"] = worker.read_message(self.proc.stdout, REPLY_LIMIT, HEADER_LIMIT, arrived)
             except BaseException as exc:  # noqa: BLE001  (handed to the caller below)
                 box["error"] = exc
 
@@ -333,6 +348,7 @@ class Sandbox:
             raise TimeoutError(f"no answer within {timeout or self.timeout:g} s")
         if "error" in box:
             raise box["error"]
+        self.reply_arrived = arrived[0]
         return box["reply"]
 
     def _describe_failure(self, target, exc):

@@ -16,7 +16,7 @@ PARTS = built_parts()
 TRICKS = [(part, trick) for part in PARTS for trick in trick_files(part.name)]
 NEEDS_ISOLATION = {"read_reference", "torch_oracle", "torch_network", "escape", "copy_classmate"}
 # Tricks that do real work and may keep the points for it, but must not gain the tests they game.
-TARGETED = {"speed_cheats": ("test_vectorised_speed",),
+TARGETED = {"speed_cheats": ("test_vectorised_speed",), "garbage_when_timed": ("test_vectorised_speed",),
             "finite_difference_network": ("test_convnet_gradients", "test_convnet_regularisation",
                                           "test_convnet_float32", "test_convnet_training_steps")}
 

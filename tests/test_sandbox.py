@@ -201,12 +201,38 @@ def test_time_counts_the_work_not_the_transfer(tmp_path):
         "def echo(x):\n    return x, Cache()\n"
         "def nap(x, cache):\n    time.sleep(0.05); return x\n")
     rng = np.random.default_rng(0)
+    checked = []
+
+    def right(value):
+        checked.append(value)
+
     with Sandbox(tmp_path, ["conv"], timeout=20) as box:
         def inputs():  # 8 MB each way, a kept cache among the arguments
             x, cache = box.call("conv.echo", rng.standard_normal(1 << 20))
-            return (x, cache), {}
+            return (x, cache), {}, right
 
-        assert box.time("conv.echo", lambda: ((rng.standard_normal(1 << 20),), {})) < 0.03
-        assert 0.045 < box.time("conv.nap", inputs) < 0.15
+        assert box.time("conv.echo", lambda: ((rng.standard_normal(1 << 20),), {}, right)) < 0.03
+        assert len(checked) == 6 and isinstance(checked[0][1], worker.Handle)
+        assert 0.035 < box.time("conv.nap", inputs) < 0.15  # 50 ms, give or take the noise of moving 8 MB
         box.call("conv.burn")  # slows the student's own calls (the GIL), never the base
-        assert box.time("conv.nap", inputs) > 0.045
+        assert box.time("conv.nap", inputs) > 0.035
+
+
+def test_timed_values_are_checked(tmp_path):
+    """A function that answers fast and wrong when it guesses it is timed loses: every timed value goes to
+    the suite's check (the reference's answer for those inputs)."""
+    (tmp_path / "assignment").mkdir()
+    (tmp_path / "assignment" / "conv.py").write_text(
+        "import numpy as np\ncalls = []\n"
+        "def double(x):\n    calls.append(1)\n    return x * 2 if len(calls) < 3 else np.zeros_like(x)\n")
+
+    def make_inputs():
+        x = np.arange(4.0)
+
+        def check(value):
+            assert np.array_equal(value, 2 * x), "wrong while timed"
+        return (x,), {}, check
+
+    with Sandbox(tmp_path, ["conv"], timeout=20) as box:
+        with pytest.raises(AssertionError, match="wrong while timed"):
+            box.time("conv.double", make_inputs)

@@ -56,6 +56,22 @@ def assert_close(actual, expected, what, rtol=1e-7, atol=1e-9, context=""):
                     f"{tuple(int(i) for i in worst)} (yours {actual[worst]:.6g}, off by {diff[worst]:.3g}){where}")
 
 
+def timed_answer(expected, names, **tol):
+    """A check for Sandbox.time: the timed call's value is an array close to `expected` (the reference's
+    answer for the same inputs), or, where `expected` is a tuple, holds such arrays in order; `names` name
+    them in the message."""
+    def check(value):
+        if isinstance(expected, np.ndarray):
+            assert_close(value, expected, f"{names[0]} (in a timed call)", **tol)
+            return
+        if not isinstance(value, (tuple, list)) or len(value) < len(expected):
+            pytest.fail(f"{names[0]}: expected a tuple of {len(expected)} or more while timed, got "
+                        f"{type(value).__name__}")
+        for got, want, name in zip(value, expected, names):
+            assert_close(got, want, f"{name} (in a timed call)", **tol)
+    return check
+
+
 def assert_equal_value(actual, expected, what, context=""):
     """Exact equality for plain answers (ints, bools, tuples); numpy integers count as ints. `context` says
     the kind of case (see `kind`), not its exact inputs: the message shows the student's value only."""

@@ -4,8 +4,8 @@ import time
 import numpy as np
 import pytest
 
-from grader.suites.checks import (assert_close, assert_equal_value, assert_inputs_unchanged, assert_raises,
-                                  describe, kind)
+from grader.suites.checks import (assert_close, assert_equal_value, assert_inputs_unchanged, assert_raises, describe,
+                                  kind, timed_answer)
 from solutions import conv as ref
 
 TOL = {np.float64: dict(rtol=1e-7, atol=1e-9), np.float32: dict(rtol=1e-4, atol=1e-5)}
@@ -210,11 +210,15 @@ def test_vectorised_speed(student, rng):
     assert_close(result[0], out, "conv2d_forward output", context=describe(x=x, w=w, stride=1, padding=1))
 
     def forward_inputs():  # fresh inputs every repetition: a cache keyed by the inputs saves nothing
-        return (rng.standard_normal(x.shape), w, b), {"stride": 1, "padding": 1}
+        args, kwargs = (rng.standard_normal(x.shape), w, b), {"stride": 1, "padding": 1}
+        return args, kwargs, timed_answer(ref.conv2d_forward(*args, **kwargs)[:1], ["conv2d_forward output"])
 
     def backward_inputs():
-        args, kwargs = forward_inputs()
-        return (rng.standard_normal(dout.shape), student.call("conv.conv2d_forward", *args, **kwargs)[1]), {}
+        args, kwargs, _ = forward_inputs()
+        d = rng.standard_normal(dout.shape)
+        expected = ref.conv2d_backward(d, ref.conv2d_forward(*args, **kwargs)[1])
+        cache = student.call("conv.conv2d_forward", *args, **kwargs)[1]
+        return (d, cache), {}, timed_answer(expected, ["dx", "dw", "db"], rtol=1e-6, atol=1e-8)
 
     fast = student.time("conv.conv2d_forward", forward_inputs) + student.time("conv.conv2d_backward", backward_inputs)
     with student.stopped():  # nothing of the student's runs while the trusted side measures the loops

@@ -4,7 +4,7 @@ import time
 import numpy as np
 import pytest
 
-from grader.suites.checks import assert_close, assert_inputs_unchanged, assert_raises, describe
+from grader.suites.checks import assert_close, assert_inputs_unchanged, assert_raises, describe, timed_answer
 from solutions import pooling as ref
 
 TOL = {np.float64: dict(rtol=1e-7, atol=1e-9), np.float32: dict(rtol=1e-4, atol=1e-5)}
@@ -328,13 +328,17 @@ def test_vectorised_speed(student, rng):
         assert_close(result[0], out, f"{kind}_pool_forward output", context=describe(x=x, kernel_size=2, stride=1),
                      **TOL[np.float32])
 
-        def forward_inputs():  # fresh inputs every repetition: a cache keyed by the inputs saves nothing
-            return (rng.standard_normal(x.shape).astype(np.float32), 2), {"stride": 1}
+        def forward_inputs(kind=kind):  # fresh inputs every repetition: a cache keyed by the inputs saves nothing
+            args, kwargs = (rng.standard_normal(x.shape).astype(np.float32), 2), {"stride": 1}
+            expected = KINDS[kind][0](*args, **kwargs)[:1]
+            return args, kwargs, timed_answer(expected, [f"{kind}_pool_forward output"], **TOL[np.float32])
 
         def backward_inputs(kind=kind):
-            args, kwargs = forward_inputs()
+            args, kwargs, _ = forward_inputs()
+            d = rng.standard_normal(dout.shape).astype(np.float32)
+            expected = KINDS[kind][1](d, KINDS[kind][0](*args, **kwargs)[1])
             cache = student.call(f"pooling.{kind}_pool_forward", *args, **kwargs)[1]
-            return (rng.standard_normal(dout.shape).astype(np.float32), cache), {}
+            return (d, cache), {}, timed_answer(expected, ["dx"], **TOL[np.float32])
 
         fast[f"{kind}_pool_forward"] = student.time(f"pooling.{kind}_pool_forward", forward_inputs)
         fast[f"{kind}_pool_backward"] = student.time(f"pooling.{kind}_pool_backward", backward_inputs)
