@@ -1,4 +1,4 @@
-"""Command line: `python -m grader release|grade|demo|course|gradescope` (see README.md)."""
+"""Command line: `python -m grader release|fork|grade|merge|demo|course|gradescope` (see README.md)."""
 import argparse
 import sys
 
@@ -13,6 +13,15 @@ def main(argv=None):
 
     rel = sub.add_parser("release", help="generate assignment/ stubs and notebooks/ from solutions/")
     rel.add_argument("--check", action="store_true", help="exit 1 if the committed release is stale")
+
+    fork = sub.add_parser("fork", help="point the Colab setup cells and links at a fork or another release, "
+                                       "then regenerate the release")
+    fork.add_argument("url", nargs="?", metavar="URL",
+                      help="the fork's GitHub address, e.g. https://github.com/me/my-course (default: the current "
+                           "one, pyproject.toml's [tool.course] repository)")
+    fork.add_argument("--ref", metavar="NAME",
+                      help="the tag or branch students work on: Colab fetches it and the README's links open it "
+                           "(default: the current [tool.course] ref)")
 
     grade = sub.add_parser("grade", help="grade submissions (folders laid out like the release, or zips)")
     grade.add_argument("submissions", nargs="+", metavar="SUBMISSION")
@@ -68,6 +77,9 @@ def main(argv=None):
     if args.command == "release":
         from grader import release
         return release.main(check=args.check)
+    if args.command == "fork":
+        from grader import colab
+        return colab.main(args)
     if args.command == "grade":
         from grader import grade as grading
         return grading.main(args)

@@ -171,6 +171,7 @@ class NotebookGrader:
         hidden = [str(p) for p in self.hidden if Path(p).exists()]
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8", "MPLBACKEND": "Agg",
                "COURSE_SMOKE": "1" if self.smoke else "0", "PYTHONWARNINGS": "ignore",
+               "COURSE_GRADING": "1",  # the notebooks' submit cell builds nothing while graded
                "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
         argv = launcher(course / "kernel", self.level, files, hidden, sockets=course / "k", env=env,
                         command=[sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],

@@ -4,7 +4,10 @@
   becomes a `raise NotImplementedError(...)` naming the file to write in and the notebook section that explains
   it (from the enclosing function's docstring line `Notebook section: ...`).
 - solutions/source/<part>/<notebook>.ipynb -> notebooks/<notebook>.ipynb through nbgrader's generate_assignment.
-`--check` regenerates into a temporary folder and fails when the committed release differs."""
+- Before that, the setup cell of each source notebook is rendered again from grader/setup_cell.tmpl and
+  pyproject.toml's [tool.course] (grader/colab.py).
+`--check` regenerates into a temporary folder and fails when the committed release differs, or when a setup cell
+or a README Colab link disagrees with [tool.course]."""
 import ast
 import filecmp
 import os
@@ -109,19 +112,32 @@ def write_release(root):
 
 
 def main(check=False):
+    from grader import colab
+
     if not check:
+        for path in colab.sync_setup_cells(ROOT, write=True):
+            print(f"rendered the setup cell of {path.relative_to(ROOT)} from grader/setup_cell.tmpl")
         for path in write_release(ROOT):
             print(f"wrote {path.relative_to(ROOT)}")
+        for problem in colab.disagreements(ROOT):
+            print(f"note: {problem}; `python -m grader fork` rewrites the README's links from [tool.course]")
         return 0
+    config = colab.disagreements(ROOT)
     print("Checking that assignment/ and notebooks/ are what solutions/ generates (about a minute) ...", flush=True)
     with tempfile.TemporaryDirectory() as scratch:
         stale = [p.relative_to(scratch) for p in write_release(scratch)
                  if not (ROOT / p.relative_to(scratch)).exists()
                  or not filecmp.cmp(p, ROOT / p.relative_to(scratch), shallow=False)]
+    if config:
+        print("Not in step with pyproject.toml's [tool.course] (repository, ref); `python -m grader fork` "
+              "(without arguments: the current ones) rewrites them all:")
+        for problem in config:
+            print(f"  {problem}")
     if stale:
         print("The release is stale; run `python -m grader release` (or `make release`) and commit:")
         for path in stale:
             print(f"  {path}")
+    if config or stale:
         return 1
-    print("The release is in sync with solutions/.")
+    print("The release is in sync with solutions/, and the setup cells and Colab links with [tool.course].")
     return 0

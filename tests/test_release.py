@@ -87,11 +87,13 @@ def test_strip_solutions_rejects_malformed_regions(bad):
 
 
 def test_one_repository_address():
-    """The Colab links and the notebooks' setup cells point at the repository named in pyproject.toml."""
-    url = re.search(r'^repository = "(.+)"$', (ROOT / "pyproject.toml").read_text(), re.M).group(1)
-    readme = (ROOT / "README.md").read_text()
-    slug = url.removeprefix("https://github.com/")
+    """The Colab links and the notebooks' setup cells point at the repository and release named in pyproject.toml
+    (tests/test_colab.py tests `python -m grader fork`, which rewrites them)."""
+    from grader.colab import disagreements, read_config
+
+    assert disagreements(ROOT) == []
+    config = read_config(ROOT)
     for part in PARTS:
         notebook = (ROOT / "notebooks" / f"{part.notebook}.ipynb").read_text()
-        assert f'REPOSITORY = \\"{url}\\"' in notebook, part.notebook
-        assert f"colab.research.google.com/github/{slug}/blob/main/notebooks/{part.notebook}.ipynb" in readme
+        assert f'REPOSITORY = \\"{config["repository"]}\\"' in notebook, part.notebook
+        assert f'REF = \\"{config["ref"]}\\"' in notebook, part.notebook
