@@ -25,8 +25,17 @@ test: $(STAMP)  ## the release is in sync, then the project's tests
 	$(PY) -m grader release --check
 	$(PY) -m pytest
 
-lab: $(STAMP)  ## JupyterLab on the notebooks
-	$(VENV)/bin/jupyter lab notebooks/
+# JupyterLab's root is the repository, so assignment/ is in its file browser beside notebooks/. Extra flags go
+# in LAB_ARGS, e.g. make lab LAB_ARGS="--no-browser --port=8890". As root (containers, cloud machines) Jupyter
+# needs --allow-root: it is added then, with a line that says what it means.
+LAB_NOTEBOOK ?= notebooks/01_conv_layer.ipynb
+LAB_ARGS ?=
+LAB_ALLOW_ROOT = $(if $(filter 0,$(shell id -u)),--allow-root)
+
+lab: $(STAMP)  ## JupyterLab on the repository, notebook 01 open (assignment/ one click away)
+	@if [ "$$(id -u)" = 0 ]; then echo "Running as root: JupyterLab gets --allow-root, so notebook code runs" \
+	  "with root's rights; open only notebooks you trust."; fi
+	$(VENV)/bin/jupyter lab --ServerApp.root_dir="$(CURDIR)" $(LAB_ALLOW_ROOT) $(LAB_NOTEBOOK) $(LAB_ARGS)
 
 bench: $(STAMP)  ## benchmarks: our numpy code against torch, side by side
 	$(PY) -m bench
