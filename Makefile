@@ -45,10 +45,12 @@ release: $(STAMP)  ## regenerate assignment/ stubs and notebooks/ from solutions
 
 venv: $(STAMP)
 
-# Runs every time, installs only when the torch choice differs from the one recorded in $(TORCH_CHOICE).
+# Runs every time; installs torch when none was recorded in $(TORCH_CHOICE), or when TORCH or TORCH_SPEC is given
+# (command line or environment) and differs from the record. Left unset, they keep what is installed.
+TORCH_GIVEN := $(filter-out file undefined,$(origin TORCH_SPEC) $(origin TORCH))
 $(TORCH_CHOICE): FORCE
 	@test -x $(PY) || { echo "Creating $(VENV) with $(PYTHON) ..."; $(PYTHON) -m venv $(VENV); }
-	@if [ "$$(cat $@ 2>/dev/null)" != '$(TORCH_SPEC) $(TORCH_INDEX)' ]; then \
+	@if [ ! -f $@ ] || { [ -n "$(TORCH_GIVEN)" ] && [ "$$(cat $@)" != '$(TORCH_SPEC) $(TORCH_INDEX)' ]; }; then \
 	  if [ -f $@ ]; then echo "torch was installed as: $$(cat $@); now: $(TORCH_SPEC) $(TORCH_INDEX)"; \
 	    $(PY) -m pip uninstall --quiet --yes torch; fi; \
 	  echo "Installing $(TORCH_SPEC) ($(if $(TORCH_INDEX),CPU-only build,PyPI's build)) into $(VENV): minutes the first time ..."; \
