@@ -122,22 +122,22 @@ def main(check=False):
         for problem in colab.disagreements(ROOT):
             print(f"note: {problem}; `python -m grader fork` rewrites the README's links from [tool.course]")
         return 0
-    config = colab.disagreements(ROOT)
+    out_of_step = colab.disagreements(ROOT)
     print("Checking that assignment/ and notebooks/ are what solutions/ generates (about a minute) ...", flush=True)
     with tempfile.TemporaryDirectory() as scratch:
         stale = [p.relative_to(scratch) for p in write_release(scratch)
                  if not (ROOT / p.relative_to(scratch)).exists()
                  or not filecmp.cmp(p, ROOT / p.relative_to(scratch), shallow=False)]
-    if config:
+    if out_of_step:
         print("Not in step with pyproject.toml's [tool.course] (repository, ref); `python -m grader fork` "
               "(without arguments: the current ones) rewrites them all:")
-        for problem in config:
+        for problem in out_of_step:
             print(f"  {problem}")
     if stale:
         print("The release is stale; run `python -m grader release` (or `make release`) and commit:")
         for path in stale:
             print(f"  {path}")
-    if config or stale:
+    if out_of_step or stale:
         return 1
     print("The release is in sync with solutions/, and the setup cells and Colab links with [tool.course].")
     return 0
